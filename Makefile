@@ -1,0 +1,36 @@
+# HybridOps platform collection: the two commands that matter are `make lab` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SCENARIOS ?=
+
+.PHONY: help deps images lab lab-destroy test lint sanity unit molecule changelog
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## Install podman, debootstrap and the pinned Python venv (idempotent)
+	@bash scripts/lab-deps.sh
+
+images: deps ## Build the Debian 12/13 systemd test images (cached by recipe)
+	@bash scripts/build-images.sh
+
+lab: images ## Bring up the lab from inventories/lab and run playbooks/site.yml against it
+	@bash scripts/lab.sh up
+
+lab-destroy: ## Remove the lab containers and network
+	@bash scripts/lab.sh down
+
+test: images ## The whole suite: yamllint, ansible-lint, sanity, unit tests, every Molecule scenario
+	@bash scripts/test.sh all
+
+lint: deps ## yamllint + ansible-lint only
+	@bash scripts/test.sh lint
+
+sanity: deps ## ansible-test sanity for the plugins
+	@bash scripts/test.sh sanity
+
+unit: deps ## pytest unit tests
+	@bash scripts/test.sh unit
+
+molecule: images ## Every Molecule scenario (or SCENARIOS="common patroni")
+	@SCENARIOS="$(SCENARIOS)" bash scripts/test.sh molecule

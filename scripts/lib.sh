@@ -1,0 +1,17 @@
+# Shared helpers for the lab and test scripts (sourced, not executed).
+# shellcheck shell=bash
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
+log() { printf '\033[1;34m[hybridops]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[hybridops] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+# Timings: `stage_start NAME` ... `stage_end NAME RC`; `stage_summary` prints the table.
+declare -a __STAGES=()
+stage_start() { __STAGE_T0=$(date +%s.%N); log "stage: $1"; }
+stage_end() {
+  local dt; dt=$(awk -v a="$__STAGE_T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+  __STAGES+=("$(printf '%-28s %8ss  %s' "$1" "$dt" "$([[ $2 -eq 0 ]] && echo ok || echo "FAILED (rc=$2)")")")
+}
+stage_summary() {
+  printf '\n%s\n' "---- stage timings ----"
+  printf '%s\n' "${__STAGES[@]}"
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The test harness behind `make test`. Stages: lint (yamllint, ansible-lint), sanity (ansible-test for the
+# plugins), unit (pytest), molecule (every scenario, through pytest). Prints a timing table and ends with one
+# summary line over every pytest stage.
+# Usage: scripts/test.sh all|lint|sanity|unit|molecule
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+export PATH="$PWD/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+OUTPUT=tests/output
+mkdir -p "$OUTPUT"
+rm -f "$OUTPUT"/junit-*.xml
+failed=0
+
+run_stage() {
+  local name=$1; shift
+  stage_start "$name"
+  "$@"; local rc=$?
+  stage_end "$name" "$rc"
+  ((rc == 0)) || failed=1
+}
+
+lint() {
+  yamllint -s . && ansible-lint --offline -q
+}
+
+sanity() {
+  # ansible-test needs the collection under ansible_collections/<namespace>/<name>, with real files.
+  local dest=.cache/sanity/ansible_collections/hybridops/platform
+  rm -rf "$dest"; mkdir -p "$dest"
+  git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
+  (cd "$dest" && ansible-test sanity --venv --python "$(python3 -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')" \
+     --skip-test shellcheck --skip-test pylint plugins/ tests/ 2>&1 | tail -n 40)
+}
+
+unit() {
+  pytest -q -p no:cacheprovider --junitxml="$OUTPUT/junit-unit.xml" tests/unit tests/integration
+}
+
+molecule_all() {
+  local sel=()
+  [[ -n "${SCENARIOS:-}" ]] && sel=(-k "$(sed 's/ / or /g' <<<"$SCENARIOS")")
+  pytest -v -p no:cacheprovider --durations=0 --junitxml="$OUTPUT/junit-molecule.xml" tests/molecule "${sel[@]}"
+}
+
+summary() {
+  python3 - "$OUTPUT" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = s = 0
+for path in glob.glob(f"{sys.argv[1]}/junit-*.xml"):
+    for suite in ET.parse(path).getroot().iter("testsuite"):
+        t, fl, er, sk = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+        p += t - fl - er - sk; f += fl + er; s += sk
+print(f"suite: {p} passed, {f} failed, {s} skipped")
+PY
+}
+
+what=${1:-all}
+case $what in
+  lint) run_stage lint lint ;;
+  sanity) run_stage sanity sanity ;;
+  unit) run_stage unit unit ;;
+  molecule) run_stage molecule molecule_all ;;
+  all)
+    run_stage lint lint
+    run_stage sanity sanity
+    run_stage unit unit
+    run_stage molecule molecule_all
+    ;;
+  *) die "unknown stage: $what" ;;
+esac
+stage_summary
+summary
+exit $failed

@@ -135,6 +135,8 @@ class UnifiClient(JsonHttpClient):
     # -- paths ---------------------------------------------------------------------------------------------------
     @property
     def prefix(self):
+        if self.legacy is None:
+            self.detect()  # paths depend on the kind of controller
         return "" if self.legacy else "/proxy/network"
 
     def site_path(self, path):

@@ -131,6 +131,8 @@ def run_module(monkeypatch):
     """run_module(module, args, check=False, diff=False) → (result dict, failed bool)."""
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
 
     def run(module, args, check=False, diff=False, connection=True):
         full = dict(CONNECTION) if connection else {}
@@ -139,13 +141,14 @@ def run_module(monkeypatch):
             full["_ansible_check_mode"] = True
         if diff:
             full["_ansible_diff"] = True
+        del warnings[:]
         with _set_args(full):
             try:
                 module.main()
-            except ExitJson as e:
-                return e.args[0]
-            except FailJson as e:
-                return e.args[0]
+            except (ExitJson, FailJson) as e:
+                result = e.args[0]
+                result["warnings"] = list(warnings)
+                return result
         raise AssertionError("module did not exit")
 
     return run

@@ -70,6 +70,7 @@ class _Checker(object):
                 self.errors.append("%s[%d] must be a dict" % (section, index))
             self.site[section] = [item for item in items if isinstance(item, dict)]
         self.subnets = {}
+        self.subnet_list = []
 
     def error(self, msg):
         self.errors.append(msg)
@@ -128,13 +129,14 @@ class _Checker(object):
                                            else "broadcast", iface.network.network_address + 1,
                                            iface.network.prefixlen))
                 continue
-            self.subnets[net.get("name")] = iface
+            self.subnets.setdefault(net.get("name"), iface)
+            self.subnet_list.append((net.get("name"), iface))
             self.dhcp_range(label, net, iface)
         for vlan, names in sorted(vlans.items()):
             if len(names) > 1:
                 self.error("networks %s %s use VLAN %d"
                            % (", ".join("'%s'" % n for n in names), "both" if len(names) == 2 else "all", vlan))
-        items = sorted(self.subnets.items(), key=lambda kv: str(kv[0]))
+        items = self.subnet_list
         for i, (name_a, a) in enumerate(items):
             for name_b, b in items[i + 1:]:
                 if a.version == b.version and a.network.overlaps(b.network):

@@ -122,11 +122,11 @@ class _Checker(object):
             if "/" not in str(subnet):
                 self.error("%s: subnet '%s' needs a prefix length (like %s/24)" % (label, subnet, subnet))
                 continue
-            if iface.network.num_addresses > 2 and iface.ip in (iface.network.network_address,
-                                                                 iface.network.broadcast_address):
+            edges = (iface.network.network_address, iface.network.broadcast_address)
+            if iface.network.num_addresses > 2 and iface.ip in edges:
+                which = "network" if iface.ip == iface.network.network_address else "broadcast"
                 self.error("%s: subnet %s names the %s address; UniFi wants the gateway address with the prefix, "
-                           "like %s/%d" % (label, subnet, "network" if iface.ip == iface.network.network_address
-                                           else "broadcast", iface.network.network_address + 1,
+                           "like %s/%d" % (label, subnet, which, iface.network.network_address + 1,
                                            iface.network.prefixlen))
                 continue
             self.subnets.setdefault(net.get("name"), iface)

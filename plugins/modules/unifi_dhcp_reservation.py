@@ -17,7 +17,7 @@ description:
   - V(absent) turns the fixed address off and keeps the client record (with its name and history); forget a client
     in the console if that is wanted.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
 options:

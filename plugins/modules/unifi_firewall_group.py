@@ -14,7 +14,7 @@ description:
   - Creates, updates or deletes a firewall group of a UniFi Network application, found by its name.
   - Firewall rules and port forwards refer to groups by name (see M(hybridops.platform.unifi_firewall_rule)).
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

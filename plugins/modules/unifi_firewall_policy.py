@@ -17,7 +17,7 @@ description:
   - Only sites migrated to the zone-based firewall have this endpoint; older sites use
     M(hybridops.platform.unifi_firewall_rule).
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

@@ -17,7 +17,7 @@ description:
   - On a site migrated to the zone-based firewall (Network 9+) the controller refuses these writes; use
     M(hybridops.platform.unifi_firewall_policy) there.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

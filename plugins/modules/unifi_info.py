@@ -14,7 +14,7 @@ description:
   - Returns what the controller knows, read-only. Secret fields (UniFi names them C(x_*), such as WLAN passphrases)
     are masked.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
 options:

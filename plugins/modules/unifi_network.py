@@ -15,7 +15,7 @@ description:
     its name.
   - Only the options that are set are compared and changed; everything else on the network is left as it is.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

@@ -15,7 +15,7 @@ description:
     Network application, found by its name.
   - Port forwards exist only on the classic API; the official Integration API has no endpoint for them.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

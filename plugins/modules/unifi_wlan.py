@@ -15,7 +15,7 @@ description:
   - A new WLAN gets the site's default client group and the AP group that holds all access points.
   - The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
 author:
-  - HybridOps platform engineering
+  - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
   - hybridops.platform._unifi
   - hybridops.platform._unifi.STATE

@@ -163,8 +163,8 @@ def test_api_key_from_the_environment_and_credential_errors_named(ansible, sim):
 
 def test_legacy_controller(ansible, sim):
     sim.controller.legacy = True
-    task = dict(name="network", **{"hybridops.platform.unifi_network": dict(name="legacy", vlan=5,
-                                                                           subnet="10.5.0.1/24")})
+    args = dict(name="legacy", vlan=5, subnet="10.5.0.1/24")
+    task = dict(name="network", **{"hybridops.platform.unifi_network": args})
     rc, results, out = ansible.play([task])
     assert rc == 0 and results["network"]["changed"] is True, out
     assert sim.controller.requests("POST", "/api/login")

@@ -70,8 +70,8 @@ def test_csrf_taken_from_the_jwt_when_no_header(api):
 
 def test_legacy_controller_detected_by_redirect(api):
     api.on("GET", BASE + "/", Reply(None, status=302, headers={"Location": "/manage"}))
-    api.on("POST", BASE + "/api/login", Reply(ok(), headers={"Set-Cookie": ["unifises=abc; Path=/",
-                                                                             "csrf_token=c1; Path=/"]}))
+    cookies = ["unifises=abc; Path=/", "csrf_token=c1; Path=/"]
+    api.on("POST", BASE + "/api/login", Reply(ok(), headers={"Set-Cookie": cookies}))
     api.on("GET", BASE + "/api/s/default/rest/networkconf", ok({"_id": "n1"}))
     client = session_client()
     assert client.rest_list("rest/networkconf") == [{"_id": "n1"}]

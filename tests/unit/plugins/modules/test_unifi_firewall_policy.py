@@ -3,8 +3,8 @@ from ansible_collections.hybridops.platform.plugins.modules import unifi_firewal
 from ..conftest import NET, V2, Reply, ok
 
 URL = V2 + "firewall-policies"
-ZONES = [{"_id": "z1", "name": "Internal", "zone_key": "internal"}, {"_id": "z2", "name": "External",
-                                                                      "zone_key": "external"}]
+ZONES = [{"_id": "z1", "name": "Internal", "zone_key": "internal"},
+         {"_id": "z2", "name": "External", "zone_key": "external"}]
 ARGS = dict(name="iot-block", action="block", source_zone="Internal", source_networks=["iot"],
             destination_zone="internal")
 POLICY = {"_id": "p1", "name": "iot-block", "action": "BLOCK", "enabled": True, "index": 10000,

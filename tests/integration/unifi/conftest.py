@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from ...conftest import COLLECTIONS_ROOT
 from .simulator import API_KEY, Simulator
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -42,7 +43,7 @@ class Runner(object):
         self.tmp = tmp_path
         cfg = tmp_path / "ansible.cfg"
         cfg.write_text("[defaults]\nretry_files_enabled = false\ninterpreter_python = %s\n" % sys.executable)
-        collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(ROOT / ".cache" / "collections")
+        collections = str(COLLECTIONS_ROOT)
         self.env = dict(os.environ, ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH=collections,
                         ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                         ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_PIPELINING="1")

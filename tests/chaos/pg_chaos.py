@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Chaos tests for the PostgreSQL HA stack, against running podman containers (the Molecule scenario or the lab).
 
 It measures and prints, it does not judge wall-clock figures:
@@ -11,7 +10,7 @@ Targets (see roles/patroni/README.md): median RTO <= 15 s, switchover gap <= 5 s
 Exit status 1 only for correctness failures (lost acknowledged commits, split brain, a primary that never
 demotes); the timing figures are printed for people to read.
 
-Usage: pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--kills 10] [--report tests/output/pg-chaos.json]
+Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--kills 10] [--report tests/output/pg-chaos.json]
 """
 
 import argparse

@@ -1,7 +1,6 @@
 """The PostgreSQL HA cluster after converge, a planned switchover and pg4 joining (side effect)."""
 
 import json
-import os
 import time
 
 import pytest
@@ -15,7 +14,8 @@ SUPERUSER_PW = "molecule-superuser-pw"
 
 
 def host(name):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+    # podman exec directly: much faster than the ansible backend, one process per command
+    return testinfra.get_host(f"podman://{name}")
 
 
 def cluster_view():

@@ -37,8 +37,6 @@ def run_role(tmp_path, members, extra=""):
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
         ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
         ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_CALLBACKS_ENABLED="",
-        ANSIBLE_STDOUT_CALLBACK="default",
     )
     return subprocess.run(
         [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Generate each role README's variable tables from its meta/argument_specs.yml.
 
 The tables sit between `<!-- BEGIN ARGUMENT SPECS -->` and `<!-- END ARGUMENT SPECS -->` in roles/<role>/README.md,
 so the README and the specs never drift. `--check` exits 1 when a README is out of date (the unit tests run it).
-Usage: scripts/role-docs.py [--check] [role ...]
+Usage: python3 scripts/role-docs.py [--check] [role ...]
 """
 
 import argparse
@@ -75,7 +74,7 @@ def main():
                 readme.write_text(new)
                 print(f"updated {readme}")
     if stale:
-        print("out of date (run scripts/role-docs.py):\n  " + "\n  ".join(stale), file=sys.stderr)
+        print("out of date (run python3 scripts/role-docs.py):\n  " + "\n  ".join(stale), file=sys.stderr)
         return 1
     return 0
 

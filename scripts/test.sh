@@ -28,11 +28,18 @@ lint() {
 
 sanity() {
   # ansible-test needs the collection under ansible_collections/<namespace>/<name>, with real files.
-  local dest=.cache/sanity/ansible_collections/hybridops/platform
+  # (outside the checkout: inside it, ansible-test would ask git and find only ignored files)
+  local dest="${TMPDIR:-/tmp}/hybridops-sanity/ansible_collections/hybridops/platform"
   rm -rf "$dest"; mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
-  (cd "$dest" && ansible-test sanity --venv --python "$(python3 -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')" \
-     --skip-test shellcheck --skip-test pylint plugins/ tests/ 2>&1 | tail -n 40)
+  # ansible-test fetches a pip bootstrap script from a host outside the reachable registries: give it an
+  # equivalent one (scripts/ansible-test-get-pip.py) in a private HOME so the user's ~/.ansible stays untouched.
+  local home="$PWD/.cache/ansible-test-home"
+  local pyver; pyver=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  mkdir -p "$home/.ansible/test/cache"
+  for v in 24_2 25_0 25_1 25_2 25_3; do cp scripts/ansible-test-get-pip.py "$home/.ansible/test/cache/get_pip_$v.py"; done
+  (cd "$dest" && HOME="$home" ansible-test sanity --venv --python "$pyver" \
+     --skip-test shellcheck --skip-test pylint plugins/ tests/ 2>&1 | tail -n 60)
 }
 
 unit() {

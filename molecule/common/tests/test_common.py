@@ -1,6 +1,5 @@
 """Behaviour of the common role, each host probing its peer over the scenario network."""
 
-import os
 
 import pytest
 import testinfra
@@ -10,9 +9,8 @@ ADDRESSES = {"common-deb12": "10.89.10.11", "common-deb13": "10.89.10.12"}
 
 
 def _host(name):
-    return testinfra.get_host(
-        f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"]
-    )
+    # podman exec directly: much faster than the ansible backend, one process per command
+    return testinfra.get_host(f"podman://{name}")
 
 
 @pytest.fixture(params=sorted(PEERS), ids=lambda n: n)

@@ -1,0 +1,114 @@
+"""The PostgreSQL HA cluster after converge, a planned switchover and pg4 joining (side effect)."""
+
+import json
+import time
+
+import pytest
+import testinfra
+
+MEMBERS = ["pg1", "pg2", "pg3", "pg4"]
+ADDR = {"pg1": "10.89.12.11", "pg2": "10.89.12.12", "pg3": "10.89.12.13", "pg4": "10.89.12.14"}
+VIP = "10.89.12.100"
+CA = "/etc/patroni/pki/ca.crt"
+SUPERUSER_PW = "molecule-superuser-pw"
+
+
+def host(name):
+    # podman exec directly: much faster than the ansible backend, one process per command
+    return testinfra.get_host(f"podman://{name}")
+
+
+def cluster_view():
+    res = host("pg3").run(f"curl -sf --cacert {CA} https://pg3:8008/cluster")
+    assert res.rc == 0, res.stderr
+    return json.loads(res.stdout)["members"]
+
+
+def psql(client, sql, port=5000, target=VIP, user="postgres", password=SUPERUSER_PW, db="postgres", sslmode="verify-ca"):
+    env = f"PGPASSWORD='{password}'" if password is not None else ""
+    return client.run(
+        f"{env} psql -X -At -w 'host={target} port={port} user={user} dbname={db} sslmode={sslmode} "
+        f"sslrootcert={CA} connect_timeout=5' -c \"{sql}\""
+    )
+
+
+def test_one_leader_and_streaming_replicas():
+    deadline = time.monotonic() + 90
+    while True:
+        members = cluster_view()
+        leaders = [m for m in members if m["role"] == "leader"]
+        replicas = [m for m in members if m["role"] in ("replica", "sync_standby")]
+        if len(leaders) == 1 and len(replicas) == 3 and all(m["state"] == "streaming" for m in replicas):
+            break
+        assert time.monotonic() < deadline, members
+        time.sleep(2)
+    # the switchover in the side effect moved the leader away from where bootstrap put it
+    assert sorted(m["name"] for m in members) == MEMBERS
+    assert any(m["role"] == "sync_standby" for m in members), "synchronous_mode on needs a sync standby"
+
+
+def test_write_through_primary_port_read_through_replica_port():
+    client = host("pg4")
+    token = f"row-{time.time_ns()}"
+    res = psql(client, "CREATE TABLE IF NOT EXISTS molecule_check (v text); "
+                       f"INSERT INTO molecule_check VALUES ('{token}')", port=5000)
+    assert res.rc == 0, res.stderr
+    deadline = time.monotonic() + 30
+    while True:
+        res = psql(client, f"SELECT count(*) FROM molecule_check WHERE v = '{token}'", port=5001)
+        if res.rc == 0 and res.stdout.strip() == "1":
+            break
+        assert time.monotonic() < deadline, res.stderr
+        time.sleep(1)
+    assert psql(client, "SELECT pg_is_in_recovery()", port=5001).stdout.strip() == "t"
+    assert psql(client, "SELECT pg_is_in_recovery()", port=5000).stdout.strip() == "f"
+
+
+def test_declared_objects_exist_on_the_cluster():
+    client = host("pg4")
+    res = psql(client, "SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'", user="app",
+               password="molecule-app-pw", db="appdb")
+    assert res.rc == 0, res.stderr
+    assert res.stdout.strip() == "pgcrypto"
+
+
+def test_pg_hba_refuses_passwordless_and_non_tls_remote_logins():
+    client = host("pg4")
+    no_password = psql(client, "SELECT 1", port=5432, target=ADDR["pg1"], password=None)
+    assert no_password.rc != 0
+    assert "no password supplied" in no_password.stderr
+    wrong = psql(client, "SELECT 1", port=5432, target=ADDR["pg1"], password="wrong")
+    assert wrong.rc != 0
+    assert "password authentication failed" in wrong.stderr
+    plain = psql(client, "SELECT 1", port=5432, target=ADDR["pg1"], sslmode="disable")
+    assert plain.rc != 0
+    assert "rejects connection" in plain.stderr or "no pg_hba.conf entry" in plain.stderr
+
+
+def test_rest_api_is_tls_and_unsafe_endpoints_need_auth():
+    client = host("pg4")
+    assert client.run(f"curl -s -m 5 http://{ADDR['pg1']}:8008/health").rc != 0 or \
+        client.run(f"curl -s -m 5 -o /dev/null -w '%{{http_code}}' http://{ADDR['pg1']}:8008/health").stdout in ("", "000")
+    assert client.run(f"curl -sf -m 5 --cacert {CA} https://pg1:8008/health").rc == 0
+    code = client.run(f"curl -s -m 5 -o /dev/null -w '%{{http_code}}' --cacert {CA} -X PATCH -d '{{}}' "
+                      f"https://pg1:8008/config").stdout
+    assert code == "401"
+
+
+def test_etcd_is_tls_only():
+    node = host("pg1")
+    certs = "--cacert /etc/patroni/pki/ca.crt --cert /etc/patroni/pki/etcd-client.crt --key /etc/patroni/pki/etcd-client.key"
+    ok = node.run(f"curl -sf -m 5 {certs} https://{ADDR['pg2']}:2379/health")
+    assert ok.rc == 0 and '"health":"true"' in ok.stdout.replace(" ", ""), ok.stdout + ok.stderr
+    assert node.run(f"curl -s -m 5 http://{ADDR['pg2']}:2379/health").rc != 0
+    # TLS but without a client certificate: refused
+    assert node.run(f"curl -sf -m 5 --cacert /etc/patroni/pki/ca.crt https://{ADDR['pg2']}:2379/v3/kv/range "
+                    "-X POST -d '{\"key\":\"Lw==\"}'").rc != 0
+
+
+@pytest.mark.parametrize("name", ["pg1", "pg2"])
+def test_haproxy_config_valid_and_vip_on_exactly_one_balancer(name):
+    node = host(name)
+    assert node.run("haproxy -c -f /etc/haproxy/haproxy.cfg").rc == 0
+    holders = [n for n in ("pg1", "pg2") if VIP in host(n).run("ip -4 -o addr show").stdout]
+    assert len(holders) == 1, holders

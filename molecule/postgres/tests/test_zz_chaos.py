@@ -1,0 +1,40 @@
+"""Chaos and benchmark figures for the cluster (tests/chaos/pg_chaos.py, tests/bench/pg_bench.sh).
+
+Runs last in the scenario. Correctness (no acknowledged commit lost, no split brain, the partitioned primary
+demotes) is asserted; RTO, switchover gap and TPS are printed and written to tests/output/ for people to read.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+OUT = ROOT / "tests" / "output"
+
+
+def test_chaos_failover_switchover_partition_etcd():
+    OUT.mkdir(parents=True, exist_ok=True)
+    kills = os.environ.get("HYBRIDOPS_CHAOS_KILLS", "10")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests/chaos/pg_chaos.py"), "--nodes", "pg1,pg2,pg3,pg4",
+         "--entry", "10.89.12.100", "--password", "molecule-superuser-pw",
+         "--restapi-auth", "patroni:molecule-restapi-pw", "--kills", kills,
+         "--report", str(OUT / "pg-chaos.json")],
+        capture_output=True, text=True, timeout=1800, check=False,
+    )
+    (OUT / "pg-chaos.txt").write_text(proc.stdout + proc.stderr)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_benchmark_haproxy_vs_direct():
+    proc = subprocess.run(
+        ["bash", str(ROOT / "tests/bench/pg_bench.sh"), "pg1,pg2,pg3,pg4", "10.89.12.100", "molecule-superuser-pw",
+         "15", "8"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    (OUT / "pg-bench.txt").write_text(proc.stdout + proc.stderr)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stderr
+    assert "ratio:" in proc.stdout

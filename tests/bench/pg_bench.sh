@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# pgbench TPS through HAProxy's primary port and direct to the primary, and their ratio (target >= 0.9).
+# Runs pgbench inside a replica's container (same network distance to both), against running containers
+# (the Molecule scenario or the lab). Prints the figures; judges nothing.
+# Usage: pg_bench.sh NODES(comma-separated) ENTRY_ADDRESS SUPERUSER_PASSWORD [SECONDS] [CLIENTS]
+set -euo pipefail
+nodes=${1:?nodes}; entry=${2:?haproxy address}; password=${3:?password}; seconds=${4:-20}; clients=${5:-8}
+IFS=, read -r -a members <<<"$nodes"
+
+leader=""
+for n in "${members[@]}"; do
+  leader=$(podman exec "$n" curl -s -m 5 --cacert /etc/patroni/pki/ca.crt "https://$n:8008/cluster" |
+    python3 -c 'import json,sys; print([m["name"] for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0])' \
+    2>/dev/null) && break
+done
+[[ -n "$leader" ]] || { echo "no leader found" >&2; exit 1; }
+client=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
+leader_ip=$(podman exec "$leader" sh -c "ip -4 -o addr show eth0 | awk '{print \$4}' | cut -d/ -f1")
+bin=$(podman exec "$client" sh -c 'ls -d /usr/lib/postgresql/*/bin | tail -n1')
+
+pgb() {  # host port args...
+  local host=$1 port=$2; shift 2
+  podman exec -e PGPASSWORD="$password" -e PGSSLMODE=verify-ca -e PGSSLROOTCERT=/etc/patroni/pki/ca.crt \
+    -e PGCONNECT_TIMEOUT=5 "$client" "$bin/pgbench" -h "$host" -p "$port" -U postgres "$@" postgres
+}
+
+echo "leader $leader ($leader_ip), pgbench runs on $client: $clients clients, ${seconds} s each"
+pgb "$leader_ip" 5432 -i -q -s 10 >/dev/null 2>&1
+tps() { pgb "$@" -c "$clients" -j 2 -T "$seconds" -n 2>/dev/null | awk '/^tps = /{print $3; exit}'; }
+direct=$(tps "$leader_ip" 5432)
+proxied=$(tps "$entry" 5000)
+ratio=$(awk -v a="$proxied" -v b="$direct" 'BEGIN{printf "%.2f", a/b}')
+echo "==== pgbench (tpcb-like, scale 10) ===="
+echo "direct to primary: $direct tps"
+echo "through HAProxy:   $proxied tps"
+echo "ratio:             $ratio   (target >= 0.9)"

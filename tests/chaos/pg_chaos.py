@@ -1,0 +1,308 @@
+"""Chaos tests for the PostgreSQL HA stack, against running podman containers (the Molecule scenario or the lab).
+
+It measures and prints, it does not judge wall-clock figures:
+  (a) hard kill of the primary container, N times, while a client writes at a steady rate through HAProxy:
+      median and worst write outage (RTO) and acknowledged commits missing afterwards;
+  (b) planned switchover: the write gap;
+  (c) the primary cut off from the network: whether it demotes, and whether two nodes ever accepted writes;
+  (d) one etcd member stopped: whether the cluster keeps serving writes.
+Targets (see roles/patroni/README.md): median RTO <= 15 s, switchover gap <= 5 s, 0 lost commits, no split brain.
+Exit status 1 only for correctness failures (lost acknowledged commits, split brain, a primary that never
+demotes); the timing figures are printed for people to read.
+
+Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--kills 10] [--report tests/output/pg-chaos.json]
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psycopg2
+
+
+def sh(*args, check=True, timeout=60):
+    return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout)
+
+
+class Cluster:
+    def __init__(self, nodes, restapi_port=8008, restapi_auth=None):
+        self.nodes = nodes
+        self.port = restapi_port
+        self.auth = restapi_auth
+
+    def _curl(self, via, path, method="GET", body=None):
+        cmd = ["podman", "exec", via, "curl", "-s", "-m", "5", "--cacert", "/etc/patroni/pki/ca.crt",
+               "-X", method, f"https://{via}:{self.port}{path}"]
+        if body is not None:
+            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        if self.auth:
+            cmd += ["-u", self.auth]
+        res = sh(*cmd, check=False, timeout=20)
+        return res.stdout
+
+    def running(self):
+        out = sh("podman", "ps", "--format", "{{.Names}}").stdout.split()
+        return [n for n in self.nodes if n in out]
+
+    def view(self):
+        for node in self.running():
+            try:
+                return json.loads(self._curl(node, "/cluster"))["members"]
+            except (ValueError, KeyError):
+                continue
+        return []
+
+    def leader(self):
+        leaders = [m["name"] for m in self.view() if m["role"] == "leader"]
+        return leaders[0] if len(leaders) == 1 else None
+
+    def wait(self, predicate, timeout=180, interval=1.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            members = self.view()
+            if members and predicate(members):
+                return members
+            time.sleep(interval)
+        raise TimeoutError("cluster did not reach the expected state")
+
+    def wait_healthy(self, count=None, timeout=240):
+        count = count or len(self.nodes)
+        return self.wait(lambda ms: sum(m["role"] == "leader" for m in ms) == 1 and sum(
+            m["state"] in ("streaming", "running") for m in ms) == count and all(
+            m["role"] == "leader" or m["state"] == "streaming" for m in ms), timeout)
+
+    def local_write(self, node):
+        """Try a short write on one node locally; True when the commit was acknowledged."""
+        sql = "SET statement_timeout = 1500; INSERT INTO chaos_probe(node) VALUES (current_setting('cluster_name'))"
+        res = sh("podman", "exec", "-u", "postgres", node, "psql", "-X", "-q", "-d", "postgres", "-c", sql,
+                 check=False, timeout=15)
+        # A commit whose wait for the synchronous standby was cancelled is local only, never acknowledged.
+        return res.returncode == 0 and "canceling wait" not in res.stderr
+
+
+class Writer(threading.Thread):
+    """Writes one row every `interval` seconds through the entry point; records every acknowledged commit."""
+
+    def __init__(self, dsn, interval=0.05):
+        super().__init__(daemon=True)
+        self.dsn, self.interval = dsn, interval
+        self.acked, self.ack_times = [], []
+        self.stop_event = threading.Event()
+        self.seq = 0
+
+    def run(self):
+        conn = None
+        while not self.stop_event.is_set():
+            try:
+                if conn is None:
+                    conn = psycopg2.connect(self.dsn, connect_timeout=2)
+                    conn.autocommit = True
+                self.seq += 1
+                with conn.cursor() as cur:
+                    cur.execute("INSERT INTO chaos_writes(seq) VALUES (%s)", (self.seq,))
+                self.acked.append(self.seq)
+                self.ack_times.append(time.monotonic())
+            except psycopg2.Error:
+                try:
+                    conn and conn.close()
+                except psycopg2.Error:
+                    pass
+                conn = None
+                time.sleep(0.1)
+                continue
+            time.sleep(self.interval)
+        if conn is not None:
+            conn.close()
+
+    def gap_around(self, t0, t1):
+        """Longest gap between acknowledged commits that overlaps [t0, t1]."""
+        times = [t for t in self.ack_times]
+        worst = 0.0
+        for a, b in zip(times, times[1:]):
+            if b >= t0 and a <= t1:
+                worst = max(worst, b - a)
+        return worst
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(timeout=10)
+
+
+def setup(dsn):
+    with psycopg2.connect(dsn, connect_timeout=5) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS chaos_writes (seq bigint PRIMARY KEY, at timestamptz DEFAULT now())")
+        cur.execute("TRUNCATE chaos_writes")
+        cur.execute("CREATE TABLE IF NOT EXISTS chaos_probe (id bigserial PRIMARY KEY, node text,"
+                    " at timestamptz DEFAULT now())")
+        cur.execute("GRANT INSERT, SELECT ON chaos_probe TO PUBLIC")
+        cur.execute("GRANT USAGE ON SEQUENCE chaos_probe_id_seq TO PUBLIC")
+
+
+def missing(dsn, acked):
+    with psycopg2.connect(dsn, connect_timeout=5) as conn, conn.cursor() as cur:
+        cur.execute("SELECT seq FROM chaos_writes")
+        stored = {row[0] for row in cur.fetchall()}
+    return sorted(set(acked) - stored)
+
+
+def wait_writes_resume(writer, since, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if writer.ack_times and writer.ack_times[-1] > since:
+            return writer.ack_times[-1]
+        time.sleep(0.05)
+    raise TimeoutError("writes did not resume")
+
+
+def scenario_kill(cluster, writer, kills):
+    outages = []
+    for i in range(kills):
+        cluster.wait_healthy()
+        time.sleep(2)
+        victim = cluster.leader()
+        last_ok = writer.ack_times[-1]
+        t_kill = time.monotonic()
+        sh("podman", "kill", victim)
+        resumed = wait_writes_resume(writer, t_kill)
+        outage = resumed - last_ok
+        outages.append(outage)
+        new = cluster.wait(lambda ms: any(m["role"] == "leader" and m["name"] != victim for m in ms))
+        new_leader = [m["name"] for m in new if m["role"] == "leader"][0]
+        print(f"  kill {i + 1}/{kills}: {victim} killed, {new_leader} leads, write outage {outage:.1f} s", flush=True)
+        sh("podman", "start", victim)
+        sh("podman", "exec", victim, "systemctl", "is-system-running", "--wait", check=False, timeout=120)
+    cluster.wait_healthy()
+    return outages
+
+
+def scenario_switchover(cluster, writer):
+    cluster.wait_healthy()
+    time.sleep(2)
+    leader = cluster.leader()
+    via = [n for n in cluster.running() if n != leader][0]
+    t0 = time.monotonic()
+    out = cluster._curl(via, "/switchover", "POST", {"leader": leader})
+    cluster.wait(lambda ms: any(m["role"] == "leader" and m["name"] != leader for m in ms))
+    t1 = wait_writes_resume(writer, time.monotonic())
+    cluster.wait_healthy()
+    gap = writer.gap_around(t0, t1)
+    print(f"  switchover from {leader}: {out.strip()[:80]!r}; write gap {gap:.1f} s", flush=True)
+    return gap
+
+
+def scenario_partition(cluster, duration):
+    cluster.wait_healthy()
+    leader = cluster.leader()
+    others = [n for n in cluster.nodes if n != leader]
+    rules = ("table inet chaos { chain in { type filter hook input priority -10; policy drop; iif lo accept; } "
+             "chain out { type filter hook output priority -10; policy drop; oif lo accept; } }")
+    with tempfile.NamedTemporaryFile("w", suffix=".nft") as fh:
+        fh.write(rules)
+        fh.flush()
+        sh("podman", "cp", fh.name, f"{leader}:/run/chaos.nft")
+    sh("podman", "exec", leader, "nft", "-f", "/run/chaos.nft")
+    t0 = time.monotonic()
+    both, samples, demoted_after = 0, 0, None
+    try:
+        while time.monotonic() - t0 < duration:
+            accepted = [n for n in cluster.nodes if cluster.local_write(n)]
+            samples += 1
+            if len(accepted) > 1:
+                both += 1
+                print(f"  SPLIT BRAIN sample: {accepted} accepted writes", flush=True)
+            if demoted_after is None and leader not in accepted:
+                res = sh("podman", "exec", "-u", "postgres", leader, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
+                         check=False)
+                if res.stdout.strip() == "t":
+                    demoted_after = time.monotonic() - t0
+    finally:
+        sh("podman", "exec", leader, "nft", "delete", "table", "inet", "chaos", check=False)
+    new = cluster.wait(lambda ms: any(m["role"] == "leader" for m in ms))
+    new_leader = [m["name"] for m in new if m["role"] == "leader"][0]
+    cluster.wait_healthy()
+    print(f"  partition of {leader}: demoted after {demoted_after if demoted_after is None else round(demoted_after, 1)}"
+          f" s, new leader {new_leader} (other nodes {others}), {both} of {samples} samples with two writers",
+          flush=True)
+    return {"old_leader": leader, "new_leader": new_leader, "demoted_after_s": demoted_after,
+            "split_brain_samples": both, "samples": samples}
+
+
+def scenario_etcd_member(cluster, writer, duration):
+    cluster.wait_healthy()
+    victim = [n for n in cluster.nodes if n != cluster.leader()][0]
+    sh("podman", "exec", victim, "systemctl", "stop", "etcd")
+    t0 = time.monotonic()
+    time.sleep(duration)
+    gap = writer.gap_around(t0, time.monotonic())
+    sh("podman", "exec", victim, "systemctl", "start", "etcd")
+    cluster.wait_healthy()
+    print(f"  etcd on {victim} stopped for {duration} s: longest write gap {gap:.1f} s", flush=True)
+    return gap
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--nodes", required=True, help="comma-separated container names (= Patroni member names)")
+    p.add_argument("--entry", required=True, help="HAProxy address (or VIP) for writes")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--user", default="postgres")
+    p.add_argument("--password", required=True)
+    p.add_argument("--restapi-auth", default=None, help="user:password for the REST API's unsafe endpoints")
+    p.add_argument("--kills", type=int, default=10)
+    p.add_argument("--partition-seconds", type=int, default=40)
+    p.add_argument("--report", default=None)
+    args = p.parse_args()
+
+    cluster = Cluster(args.nodes.split(","), restapi_auth=args.restapi_auth)
+    ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
+    ca.write(sh("podman", "exec", cluster.nodes[0], "cat", "/etc/patroni/pki/ca.crt").stdout)
+    ca.close()
+    dsn = (f"host={args.entry} port={args.port} user={args.user} password={args.password} dbname=postgres "
+           f"sslmode=verify-ca sslrootcert={ca.name}")
+    cluster.wait_healthy()
+    setup(dsn)
+    writer = Writer(dsn)
+    writer.start()
+    time.sleep(2)
+    report = {}
+    try:
+        print(f"(a) hard-killing the primary {args.kills} times", flush=True)
+        outages = scenario_kill(cluster, writer, args.kills)
+        report["kill"] = {"outages_s": [round(o, 2) for o in outages], "median_rto_s": round(statistics.median(outages), 2),
+                          "worst_rto_s": round(max(outages), 2)}
+        print("(b) planned switchover", flush=True)
+        report["switchover_gap_s"] = round(scenario_switchover(cluster, writer), 2)
+        print("(d) one etcd member stopped", flush=True)
+        report["etcd_member_stopped_gap_s"] = round(scenario_etcd_member(cluster, writer, 15), 2)
+    finally:
+        writer.stop()
+    lost = missing(dsn, writer.acked)
+    report["acknowledged_commits"] = len(writer.acked)
+    report["lost_commits"] = len(lost)
+    print("(c) primary cut off from the network", flush=True)
+    report["partition"] = scenario_partition(cluster, args.partition_seconds)
+
+    print("\n==== PostgreSQL HA chaos figures ====")
+    print(f"failover RTO (primary hard-killed x{args.kills}): median {report['kill']['median_rto_s']} s, "
+          f"worst {report['kill']['worst_rto_s']} s   (target: median <= 15 s)")
+    print(f"planned switchover write gap: {report['switchover_gap_s']} s   (target: <= 5 s)")
+    print(f"one etcd member stopped: longest write gap {report['etcd_member_stopped_gap_s']} s")
+    print(f"acknowledged commits: {report['acknowledged_commits']}, missing afterwards: {report['lost_commits']}"
+          "   (target: 0)")
+    part = report["partition"]
+    print(f"partitioned primary demoted after: {part['demoted_after_s']} s; samples with two writers: "
+          f"{part['split_brain_samples']} of {part['samples']}   (target: 0)")
+    if args.report:
+        with open(args.report, "w") as fh:
+            json.dump(report, fh, indent=2)
+    ok = report["lost_commits"] == 0 and part["split_brain_samples"] == 0 and part["demoted_after_s"] is not None
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+from ansible_collections.hybridops.platform.plugins.modules import unifi_network
+
+from ..conftest import NET, Reply, error, ok
+
+URL = NET + "rest/networkconf"
+DEFAULT = {"_id": "n0", "name": "Default", "purpose": "corporate", "ip_subnet": "192.168.1.1/24"}
+GPU = {"_id": "n1", "site_id": "s", "name": "gpu", "purpose": "corporate", "vlan_enabled": True, "vlan": "20",
+       "ip_subnet": "10.20.0.1/24", "dhcpd_enabled": True, "dhcpd_start": "10.20.0.100",
+       "dhcpd_stop": "10.20.0.199", "ipv6_interface_type": "none", "dhcpd_dns_enabled": True,
+       "dhcpd_dns_1": "10.20.0.1", "dhcpd_dns_2": "", "dhcpd_dns_3": "", "dhcpd_dns_4": ""}
+ARGS = dict(name="gpu", vlan=20, subnet="10.20.0.1/24", dhcp_enabled=True, dhcp_start="10.20.0.100",
+            dhcp_stop="10.20.0.199", dhcp_dns=["10.20.0.1"])
+
+
+def test_create(api, run_module):
+    api.on("GET", URL, ok(DEFAULT))
+    api.on("POST", URL, ok(dict(GPU, _id="new")))
+    result = run_module(unifi_network, ARGS, diff=True)
+    assert result["changed"] is True
+    assert result["network"]["_id"] == "new"
+    body = api.requests("POST")[0]["body"]
+    assert body["purpose"] == "corporate" and body["networkgroup"] == "LAN"
+    assert body["vlan_enabled"] is True and body["vlan"] == 20
+    assert body["dhcpd_dns_1"] == "10.20.0.1" and body["dhcpd_dns_4"] == ""
+    assert result["diff"]["before"] == {}
+
+
+def test_unchanged_makes_no_write(api, run_module):
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    result = run_module(unifi_network, ARGS)
+    assert result["changed"] is False
+    assert api.writes() == []
+    assert len(api.calls) == 1
+
+
+def test_update_only_changes_what_was_set(api, run_module):
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    api.on("PUT", URL + "/n1", ok(dict(GPU, dhcpd_stop="10.20.0.150")))
+    result = run_module(unifi_network, dict(name="gpu", dhcp_stop="10.20.0.150"), diff=True)
+    assert result["changed"] is True
+    put = api.requests("PUT")
+    assert len(put) == 1
+    assert put[0]["body"]["_id"] == "n1"
+    assert put[0]["body"]["dhcpd_stop"] == "10.20.0.150"
+    assert put[0]["body"]["ipv6_interface_type"] == "none"  # untouched server-side field kept
+    assert result["diff"]["before"]["dhcpd_stop"] == "10.20.0.199"
+    assert result["diff"]["after"]["dhcpd_stop"] == "10.20.0.150"
+
+
+def test_check_mode_create_and_update_make_no_write(api, run_module):
+    api.on("GET", URL, ok(DEFAULT))
+    result = run_module(unifi_network, ARGS, check=True, diff=True)
+    assert result["changed"] is True
+    assert result["network"]["ip_subnet"] == "10.20.0.1/24"
+    assert "_id" not in result["network"]
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    result = run_module(unifi_network, dict(name="gpu", vlan=21), check=True, diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["after"]["vlan"] == 21
+    assert api.writes() == []
+
+
+def test_delete_and_check_mode_delete(api, run_module):
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    api.on("DELETE", URL + "/n1", ok())
+    result = run_module(unifi_network, dict(name="gpu", state="absent"), check=True, diff=True)
+    assert result["changed"] is True and result["diff"]["after"] == {}
+    assert api.writes() == []
+    result = run_module(unifi_network, dict(name="gpu", state="absent"))
+    assert result["changed"] is True and result["network"] == {}
+    assert len(api.requests("DELETE")) == 1
+
+
+def test_absent_when_missing_is_a_no_op(api, run_module):
+    api.on("GET", URL, ok(DEFAULT))
+    assert run_module(unifi_network, dict(name="gpu", state="absent"))["changed"] is False
+    assert api.writes() == []
+
+
+def test_controller_refusal_is_reported(api, run_module):
+    api.on("GET", URL, ok(DEFAULT))
+    api.on("POST", URL, Reply(error("api.err.VlanUsed"), status=400))
+    result = run_module(unifi_network, ARGS)
+    assert result["failed"] is True
+    assert "api.err.VlanUsed" in result["msg"] and result["api_msg"] == "api.err.VlanUsed"
+
+
+def test_invalid_vlan_and_duplicate_names_fail(api, run_module):
+    api.on("GET", URL, ok(GPU, dict(GPU, _id="n2")))
+    assert "between 2 and 4094" in run_module(unifi_network, dict(name="x", vlan=1))["msg"]
+    result = run_module(unifi_network, dict(name="gpu", vlan=20))
+    assert result["failed"] is True and "2 networks match name 'gpu'" in result["msg"]
+    assert api.writes() == []
+
+
+def test_connection_options_from_the_environment(api, run_module, monkeypatch):
+    monkeypatch.setenv("UNIFI_HOST", "udm.test")
+    monkeypatch.setenv("UNIFI_API_KEY", "env-key")
+    monkeypatch.setenv("UNIFI_SITE", "lab")
+    api.on("GET", "https://udm.test/proxy/network/api/s/lab/rest/networkconf", ok())
+    result = run_module(unifi_network, dict(name="gpu", state="absent"), connection=False)
+    assert result["changed"] is False
+    assert api.calls[0]["headers"]["X-API-KEY"] == "env-key"

@@ -1,0 +1,63 @@
+import json
+
+from ansible_collections.hybridops.platform.plugins.modules import unifi_wlan
+
+from ..conftest import NET, V2, ok
+
+URL = NET + "rest/wlanconf"
+SECRET = "correct-horse-battery"
+ARGS = dict(name="staff", passphrase=SECRET, network="corp")
+WLAN = {"_id": "w1", "name": "staff", "security": "wpapsk", "x_passphrase": SECRET, "networkconf_id": "n1",
+        "wlan_bands": ["5g", "2g"], "enabled": True}
+
+
+def routes(api, *wlans):
+    api.on("GET", URL, ok(*wlans))
+    api.on("GET", NET + "rest/networkconf", ok({"_id": "n1", "name": "corp"}))
+    api.on("GET", NET + "rest/usergroup", ok({"_id": "ug1", "name": "Default", "attr_no_delete": True}))
+    api.on("GET", V2 + "apgroups", [{"_id": "ap1", "name": "All APs", "attr_no_delete": True}])
+
+
+def test_create_fills_groups_and_hides_the_passphrase(api, run_module):
+    routes(api)
+    api.on("POST", URL, ok(WLAN))
+    result = run_module(unifi_wlan, ARGS, diff=True)
+    assert result["changed"] is True
+    body = api.requests("POST")[0]["body"]
+    assert body["security"] == "wpapsk" and body["x_passphrase"] == SECRET
+    assert body["usergroup_id"] == "ug1" and body["ap_group_ids"] == ["ap1"]
+    assert SECRET not in json.dumps(result)
+    assert result["wlan"]["x_passphrase"] == "********"
+
+
+def test_unchanged_bands_in_any_order(api, run_module):
+    routes(api, WLAN)
+    assert run_module(unifi_wlan, dict(ARGS, bands=["2g", "5g"]))["changed"] is False
+    assert api.writes() == []
+
+
+def test_passphrase_change_and_on_create(api, run_module):
+    routes(api, WLAN)
+    api.on("PUT", URL + "/w1", ok(WLAN))
+    result = run_module(unifi_wlan, dict(ARGS, passphrase="another-secret-1"), diff=True)
+    assert result["changed"] is True
+    assert api.requests("PUT")[0]["body"]["x_passphrase"] == "another-secret-1"
+    assert "another-secret-1" not in json.dumps(result)
+    result = run_module(unifi_wlan, dict(ARGS, passphrase="another-secret-2", update_passphrase="on_create"))
+    assert result["changed"] is False
+
+
+def test_short_passphrase_is_refused_before_any_write(api, run_module):
+    routes(api)
+    result = run_module(unifi_wlan, dict(ARGS, passphrase="short"))
+    assert result["failed"] is True and "8 to 63" in result["msg"]
+    assert api.writes() == []
+
+
+def test_check_mode_and_delete(api, run_module):
+    routes(api)
+    result = run_module(unifi_wlan, ARGS, check=True)
+    assert result["changed"] is True and api.writes() == []
+    routes(api, WLAN)
+    api.on("DELETE", URL + "/w1", ok())
+    assert run_module(unifi_wlan, dict(name="staff", state="absent"))["changed"] is True

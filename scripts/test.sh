@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+# The checkout is the collection under test; never a copy another tool left in ~/.ansible/collections.
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
 export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
 OUTPUT=tests/output
 mkdir -p "$OUTPUT"

@@ -29,6 +29,12 @@ def sh(*args, check=True, timeout=60):
     return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout)
 
 
+def replicating(member):
+    """A replica that streams from the leader. Patroni 3.1+ says `streaming`; Patroni 3.0 (Debian 12) says
+    `running` and reports a numeric lag only while the replica receives WAL."""
+    return member["state"] == "streaming" or (member["state"] == "running" and isinstance(member.get("lag"), int))
+
+
 class Cluster:
     def __init__(self, nodes, restapi_port=8008, restapi_auth=None):
         self.nodes = nodes
@@ -74,7 +80,7 @@ class Cluster:
         count = count or len(self.nodes)
         return self.wait(lambda ms: sum(m["role"] == "leader" for m in ms) == 1 and sum(
             m["state"] in ("streaming", "running") for m in ms) == count and all(
-            m["role"] == "leader" or m["state"] == "streaming" for m in ms), timeout)
+            m["role"] == "leader" or replicating(m) for m in ms), timeout)
 
     def local_write(self, node):
         """Try a short write on one node locally; True when the commit was acknowledged."""
@@ -168,11 +174,14 @@ def scenario_kill(cluster, writer, kills):
         last_ok = writer.ack_times[-1]
         t_kill = time.monotonic()
         sh("podman", "kill", victim)
-        resumed = wait_writes_resume(writer, t_kill)
-        outage = resumed - last_ok
-        outages.append(outage)
         new = cluster.wait(lambda ms: any(m["role"] == "leader" and m["name"] != victim for m in ms))
         new_leader = [m["name"] for m in new if m["role"] == "leader"][0]
+        # The outage is the longest gap between acknowledged commits from just before the kill until writes
+        # flow again through the new leader (a commit the old primary acknowledged while podman was still
+        # killing it counts as before).
+        resumed = wait_writes_resume(writer, time.monotonic())
+        outage = writer.gap_around(min(last_ok, t_kill), resumed)
+        outages.append(outage)
         print(f"  kill {i + 1}/{kills}: {victim} killed, {new_leader} leads, write outage {outage:.1f} s", flush=True)
         sh("podman", "start", victim)
         sh("podman", "exec", victim, "systemctl", "is-system-running", "--wait", check=False, timeout=120)
@@ -201,11 +210,9 @@ def scenario_partition(cluster, duration):
     others = [n for n in cluster.nodes if n != leader]
     rules = ("table inet chaos { chain in { type filter hook input priority -10; policy drop; iif lo accept; } "
              "chain out { type filter hook output priority -10; policy drop; oif lo accept; } }")
-    with tempfile.NamedTemporaryFile("w", suffix=".nft") as fh:
-        fh.write(rules)
-        fh.flush()
-        sh("podman", "cp", fh.name, f"{leader}:/run/chaos.nft")
-    sh("podman", "exec", leader, "nft", "-f", "/run/chaos.nft")
+    # stdin, not `podman cp`: /run in the containers is a tmpfs that podman cp does not write into
+    subprocess.run(["podman", "exec", "-i", leader, "nft", "-f", "-"], input=rules, text=True, check=True,
+                   capture_output=True, timeout=30)
     t0 = time.monotonic()
     both, samples, demoted_after = 0, 0, None
     try:

@@ -48,7 +48,25 @@ unit() {
   pytest -q -p no:cacheprovider --junitxml="$OUTPUT/junit-unit.xml" tests/unit tests/integration
 }
 
+# The vllm scenario installs the real pinned vLLM from a wheel cache (.cache/wheels, about 3.7 GB when full).
+# `all` fills it in the background while lint, sanity and unit run; the molecule stage waits for it.
+WHEELS_PID=""
+start_wheels() {
+  bash scripts/fetch-wheels.sh >"$OUTPUT/fetch-wheels.log" 2>&1 &
+  WHEELS_PID=$!
+}
+
+wait_wheels() {
+  if [[ -z "$WHEELS_PID" ]]; then
+    [[ -z "${SCENARIOS:-}" || " $SCENARIOS " == *" vllm "* ]] || return 0
+    start_wheels
+  fi
+  wait "$WHEELS_PID" || log "filling the wheel cache failed (see $OUTPUT/fetch-wheels.log); the vllm role downloads what is missing itself"
+  tail -n 1 "$OUTPUT/fetch-wheels.log" >&2
+}
+
 molecule_all() {
+  wait_wheels
   local sel=()
   [[ -n "${SCENARIOS:-}" ]] && sel=(-k "$(sed 's/ / or /g' <<<"$SCENARIOS")")
   pytest -v -p no:cacheprovider --durations=0 --junitxml="$OUTPUT/junit-molecule.xml" tests/molecule "${sel[@]}"
@@ -73,6 +91,7 @@ case $what in
   unit) run_stage unit unit ;;
   molecule) run_stage molecule molecule_all ;;
   all)
+    start_wheels
     run_stage lint lint
     run_stage sanity sanity
     run_stage unit unit

@@ -17,7 +17,7 @@ MODELS = {
     # r1-qwen-7b on 2 x 22.49 GiB (budget 20.24 GiB): TP 1 needs 23.19 GiB, TP 2 needs 12.60 GiB -> 2
     "r1-qwen-7b": (8001, 8443, "/srv/models/r1-qwen-7b", 2, "deepseek_r1"),
     # coder-6.7b, 4096 x 8: TP 1 needs 12.55 + 16 + 2 = 30.55 GiB, TP 2 needs 6.28 + 8 + 2 = 16.28 GiB -> 2
-    "coder-6.7b": (8002, 8444, "/srv/models/coder-6.7b", 2, None),
+    "coder-6.7b": (8002, 8444, "/srv/models/coder-6.7b", 2, ""),  # vLLM 0.32 default: no parser
 }
 
 ARGCHECK = r'''

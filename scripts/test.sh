@@ -69,7 +69,11 @@ molecule_all() {
   wait_wheels
   local sel=()
   [[ -n "${SCENARIOS:-}" ]] && sel=(-k "$(sed 's/ / or /g' <<<"$SCENARIOS")")
-  pytest -v -p no:cacheprovider --durations=0 --junitxml="$OUTPUT/junit-molecule.xml" tests/molecule "${sel[@]}"
+  # Two scenarios at a time (MOLECULE_WORKERS): much of a scenario is waiting (package downloads, services
+  # starting, failover timers), so two share the machine's cores well. Each scenario has its own network.
+  local workers=${MOLECULE_WORKERS:-2}
+  pytest -v -p no:cacheprovider --durations=0 -n "$workers" --dist worksteal \
+    --junitxml="$OUTPUT/junit-molecule.xml" tests/molecule "${sel[@]}"
 }
 
 summary() {

@@ -208,8 +208,10 @@ def scenario_partition(cluster, duration):
     cluster.wait_healthy()
     leader = cluster.leader()
     others = [n for n in cluster.nodes if n != leader]
-    rules = ("table inet chaos { chain in { type filter hook input priority -10; policy drop; iif lo accept; } "
-             "chain out { type filter hook output priority -10; policy drop; oif lo accept; } }")
+    rules = ("table inet chaos {\n"
+             "  chain in { type filter hook input priority -10; policy drop; iif lo accept; }\n"
+             "  chain out { type filter hook output priority -10; policy drop; oif lo accept; }\n"
+             "}\n")
     # stdin, not `podman cp`: /run in the containers is a tmpfs that podman cp does not write into
     subprocess.run(["podman", "exec", "-i", leader, "nft", "-f", "-"], input=rules, text=True, check=True,
                    capture_output=True, timeout=30)
@@ -223,9 +225,11 @@ def scenario_partition(cluster, duration):
                 both += 1
                 print(f"  SPLIT BRAIN sample: {accepted} accepted writes", flush=True)
             if demoted_after is None and leader not in accepted:
+                # Patroni demotes an isolated primary "offline" (PostgreSQL stopped) or into recovery: either way
+                # it no longer serves as a primary.
                 res = sh("podman", "exec", "-u", "postgres", leader, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
-                         check=False)
-                if res.stdout.strip() == "t":
+                         check=False, timeout=20)
+                if res.returncode != 0 or res.stdout.strip() == "t":
                     demoted_after = time.monotonic() - t0
     finally:
         sh("podman", "exec", leader, "nft", "delete", "table", "inet", "chaos", check=False)

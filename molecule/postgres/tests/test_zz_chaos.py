@@ -15,7 +15,9 @@ OUT = ROOT / "tests" / "output"
 
 def test_chaos_failover_switchover_partition_etcd():
     OUT.mkdir(parents=True, exist_ok=True)
-    kills = os.environ.get("HYBRIDOPS_CHAOS_KILLS", "10")
+    # The full measurement is 10 kills (the script's default, run against the lab by hand and reported in
+    # roles/patroni/README.md); the suite runs 3 to stay inside its time budget. HYBRIDOPS_CHAOS_KILLS=10 for all.
+    kills = os.environ.get("HYBRIDOPS_CHAOS_KILLS", "3")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests/chaos/pg_chaos.py"), "--nodes", "pg1,pg2,pg3,pg4",
          "--entry", "10.89.12.100", "--password", "molecule-superuser-pw",

@@ -1,0 +1,80 @@
+"""The patroni role refuses bad input with a clear message before it changes anything.
+
+Like test_etcd_preflight.py: the real role runs with ansible-playbook (in --check, as a second safety net) against
+three local-connection hosts; every case must stop with its message and no host may report a change.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+PLAYBOOK = """\
+- name: Apply the patroni role to the generated group
+  hosts: postgres_cluster
+  gather_facts: true
+  roles:
+    - role: hybridops.platform.patroni
+"""
+
+GOOD = {
+    "patroni_superuser_password": "unit-superuser-pw",
+    "patroni_replication_password": "unit-replication-pw",
+    "patroni_restapi_password": "unit-restapi-pw",
+    "patroni_users": [{"name": "app", "password": "unit-app-pw"}],
+    "patroni_databases": [{"name": "appdb", "owner": "app"}],
+}
+
+
+def run_role(tmp_path, overrides):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    members = {f"member{i}": dict(local) for i in (1, 2, 3)}
+    inventory = {"all": {
+        "vars": {**GOOD, **overrides},
+        "children": {"postgres_cluster": {"hosts": members}, "etcd_cluster": {"hosts": {m: {} for m in members}}},
+    }}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    proc = subprocess.run(
+        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+         str(tmp_path / "play.yml"), "--check"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+CASES = {
+    "invalid timing": ({"patroni_ttl": 10, "patroni_loop_wait": 4, "patroni_retry_timeout": 4},
+                       r"loop_wait \+ 2 \* retry_timeout must be <= ttl, but 4 \+ 2 \* 4 = 12 > ttl 10"),
+    "unknown sync mode": ({"patroni_synchronous_mode": "sometimes"},
+                          r"patroni_synchronous_mode.*(one of|choices)"),
+    "undeclared owner": ({"patroni_databases": [{"name": "billing", "owner": "billing_owner"}]},
+                         r"database 'billing' is owned by 'billing_owner', which is\s+not declared in patroni_users"),
+    "missing password": ({"patroni_replication_password": ""},
+                         r"must all be set.*Empty: patroni_replication_password"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_refused_before_any_change(tmp_path, case):
+    overrides, message = CASES[case]
+    rc, output = run_role(tmp_path, overrides)
+    assert rc != 0, output
+    assert re.search(message, output, re.S), output[-3000:]
+    recap = re.findall(r"^member\d+\s+:.*$", output, re.M)
+    assert len(recap) == 3, output[-3000:]
+    for line in recap:
+        assert "changed=0" in line, line
+        assert "failed=1" in line, line

@@ -14,11 +14,13 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# Longest first: `make test` runs the scenarios on two pytest-xdist workers (--dist worksteal), and starting the
-# long ones early keeps both workers busy until the end. Scenarios not listed here run after these.
-LONGEST_FIRST = ["postgres", "vllm", "openvpn", "nvidia", "etcd", "common"]
+# `make test` runs the scenarios on two pytest-xdist workers with --dist worksteal, which hands each worker one
+# contiguous half of this list and lets an idle worker steal from the other. Each half starts with one of the two
+# longest scenarios (postgres, vllm), so they run side by side instead of one after the other. Scenarios not
+# listed run last.
+ORDER = ["postgres", "openvpn", "common", "vllm", "nvidia", "etcd"]
 SCENARIOS = sorted((p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")),
-                   key=lambda name: (LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST), name))
+                   key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
 OUTPUT = ROOT / "tests" / "output"
 PENDING = yaml.safe_load((ROOT / "molecule" / "pending.yml").read_text()) or {}
 

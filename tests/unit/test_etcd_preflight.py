@@ -5,15 +5,12 @@ must stop in the preflight with a message naming the count, and the recap must s
 The run uses --check as a second safety net, since the hosts are the controller itself.
 """
 
-import os
-import pathlib
 import re
-import subprocess
 import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from .playbooks import run_playbook
 
 PLAYBOOK = """\
 - name: Apply the etcd role to the generated group
@@ -31,19 +28,7 @@ def run_role(tmp_path, members, extra=""):
         for i in range(1, members + 1)
     )
     (tmp_path / "hosts.yml").write_text(f"all:\n  children:\n    etcd_cluster:\n      hosts:\n{hosts}{extra}")
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    return subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         str(tmp_path / "play.yml"), "--check"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300,
-    )
-
+    return run_playbook(tmp_path, PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), "--check", timeout=300)
 
 def assert_nothing_changed(output):
     recap = re.findall(r"^member\d+\s+:.*$", output, re.M)
@@ -55,9 +40,8 @@ def assert_nothing_changed(output):
 
 @pytest.mark.parametrize("members", [1, 2, 4])
 def test_refuses_member_count_without_quorum_tolerance(tmp_path, members):
-    proc = run_role(tmp_path, members)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
+    rc, output = run_role(tmp_path, members)
+    assert rc != 0, output
     assert f"has {members} member(s)" in output, output
     assert "odd number of members, at least 3" in output, output
     if members % 2 == 0:
@@ -67,8 +51,7 @@ def test_refuses_member_count_without_quorum_tolerance(tmp_path, members):
 
 def test_removed_members_do_not_count(tmp_path):
     extra = "      vars:\n        etcd_remove_members: [member3]\n"
-    proc = run_role(tmp_path, 3, extra)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
+    rc, output = run_role(tmp_path, 3, extra)
+    assert rc != 0, output
     assert "has 2 member(s) after etcd_remove_members" in output, output
     assert_nothing_changed(output)

@@ -4,16 +4,13 @@ Like test_etcd_preflight.py: the real role runs with ansible-playbook (in --chec
 three local-connection hosts; every case must stop with its message and no host may report a change.
 """
 
-import os
-import pathlib
 import re
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from .playbooks import run_playbook
 
 PLAYBOOK = """\
 - name: Apply the patroni role to the generated group
@@ -40,20 +37,7 @@ def run_role(tmp_path, overrides):
         "children": {"postgres_cluster": {"hosts": members}, "etcd_cluster": {"hosts": {m: {} for m in members}}},
     }}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    proc = subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         str(tmp_path / "play.yml"), "--check"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
-
+    return run_playbook(tmp_path, PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), "--check", timeout=300)
 
 CASES = {
     "invalid timing": ({"patroni_ttl": 10, "patroni_loop_wait": 4, "patroni_retry_timeout": 4},

@@ -5,13 +5,11 @@ containers. Molecule's etcd scenario covers real targets.
 """
 
 import json
-import os
-import pathlib
 import re
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from .playbooks import run_playbook
 
 PLAYBOOK = """\
 - name: Exercise the pki entry points on the controller
@@ -56,21 +54,13 @@ PLAYBOOK = """\
 
 
 def play(tmp_path, passphrase="unit-test-passphrase", sans=("DNS:web.example", "IP:10.0.0.5"), revoked_names=()):
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
     extra = {
         "work": str(tmp_path), "sans": list(sans), "revoked_names": list(revoked_names),
         "ansible_python_interpreter": sys.executable,
     }
     if passphrase is not None:
         extra["pki_ca_passphrase"] = passphrase
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-         str(tmp_path / "play.yml"), "-e", json.dumps(extra)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600,
-    )
-    out = proc.stdout + proc.stderr
+    rc, out = run_playbook(tmp_path, PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", json.dumps(extra))
     # Tasks of the role that reported a change (the test's own report task does not count).
     changed = []
     for block in out.split("\nTASK [")[1:]:
@@ -78,8 +68,8 @@ def play(tmp_path, passphrase="unit-test-passphrase", sans=("DNS:web.example", "
         if re.search(r"^changed:", block, re.M) and not task.startswith("Report"):
             changed.append(task)
     result = tmp_path / "result.json"
-    data = json.loads(result.read_text()) if proc.returncode == 0 and result.exists() else None
-    return proc.returncode, out, changed, data
+    data = json.loads(result.read_text()) if rc == 0 and result.exists() else None
+    return rc, out, changed, data
 
 
 def openssl(*args):

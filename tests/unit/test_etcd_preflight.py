@@ -30,6 +30,7 @@ def run_role(tmp_path, members, extra=""):
     (tmp_path / "hosts.yml").write_text(f"all:\n  children:\n    etcd_cluster:\n      hosts:\n{hosts}{extra}")
     return run_playbook(tmp_path, PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), "--check", timeout=300)
 
+
 def assert_nothing_changed(output):
     recap = re.findall(r"^member\d+\s+:.*$", output, re.M)
     assert recap, output

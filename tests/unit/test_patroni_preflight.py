@@ -39,6 +39,7 @@ def run_role(tmp_path, overrides):
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     return run_playbook(tmp_path, PLAYBOOK, "-i", str(tmp_path / "hosts.yml"), "--check", timeout=300)
 
+
 CASES = {
     "invalid timing": ({"patroni_ttl": 10, "patroni_loop_wait": 4, "patroni_retry_timeout": 4},
                        r"loop_wait \+ 2 \* retry_timeout must be <= ttl, but 4 \+ 2 \* 4 = 12 > ttl 10"),

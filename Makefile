@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIOS ?=
 
-.PHONY: help deps images lab lab-destroy test lint sanity unit molecule changelog
+.PHONY: help deps images lab lab-destroy lab-bench pkg-cache test lint sanity unit molecule changelog
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,8 +17,14 @@ images: deps ## Build the Debian 12/13 systemd test images (cached by recipe)
 lab: images ## Bring up the lab from inventories/lab and run playbooks/site.yml against it
 	@bash scripts/lab.sh up
 
-lab-destroy: ## Remove the lab containers and network
+lab-destroy: ## Remove the lab containers and network (and stop the package cache; its files stay)
 	@bash scripts/lab.sh down
+
+lab-bench: images ## Measure the lab: fresh first converge, no-op re-run (ratio), check mode, tasks per host
+	@bash scripts/lab-bench.sh
+
+pkg-cache: deps ## Start the host's Debian package cache for the lab and the tests (scripts/pkg-cache.sh)
+	@bash scripts/pkg-cache.sh start
 
 test: images ## The whole suite: yamllint, ansible-lint, sanity, unit tests, every Molecule scenario
 	@bash scripts/test.sh all

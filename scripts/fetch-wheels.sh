@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
-# Fill .cache/wheels with every wheel the pinned vLLM (roles/vllm/defaults/main.yml) needs, for the `vllm`
-# Molecule scenario, which bind-mounts the directory as the role's wheel cache. Only what is missing is
-# downloaded; a full cache is about 3.7 GB. `make test` starts this in the background at the beginning, so the
-# download overlaps the lint, sanity and unit stages. Harmless to run by hand; the role fills the cache itself
-# when this did not run.
+# Fill the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, default /var/cache/hybridops/wheels, outside the
+# checkout so it outlives clones) with every wheel that the roles' pinned PyPI installs need. Each pin is read
+# from the role's defaults and recorded with a stamp per package and version: a warm run downloads nothing, a
+# new pin downloads only what is missing. .config/molecule/create.yml and scripts/lab.sh mount the wheelhouse
+# into every container at /var/cache/hybridops/wheels (the vllm scenario installs from it with --no-index).
+# `make test` starts this in the background so the download overlaps the lint, sanity and unit stages.
 # Usage: scripts/fetch-wheels.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-version=$(sed -n 's/^vllm_version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' roles/vllm/defaults/main.yml)
-[[ -n "$version" ]] || die "vllm_version not found in roles/vllm/defaults/main.yml"
-mkdir -p .cache/wheels
-stamp=.cache/wheels/.complete-vllm-$version
-if [[ -f "$stamp" ]]; then
-  log "wheel cache for vLLM $version complete ($(du -sh .cache/wheels | cut -f1))"
-  exit 0
-fi
-log "downloading the wheels of vLLM $version into .cache/wheels"
-# Same interpreter (CPython 3.11) and platform as the Debian 12 lab images, so plain `pip download` picks the
-# wheels the container's venv will install.
-.venv/bin/pip download --no-input --progress-bar=off --dest .cache/wheels --find-links .cache/wheels \
-  "vllm==$version"
-touch "$stamp"
-log "wheel cache for vLLM $version complete ($(du -sh .cache/wheels | cut -f1))"
+
+WHEELS=${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}/wheels
+# package   variable holding its pinned version   defaults file
+PINS=(
+  "vllm vllm_version roles/vllm/defaults/main.yml"
+)
+
+mkdir -p "$WHEELS"
+for pin in "${PINS[@]}"; do
+  read -r package variable file <<<"$pin"
+  version=$(sed -n "s/^$variable: *\"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" "$file")
+  [[ -n "$version" ]] || die "$variable not found in $file"
+  stamp="$WHEELS/.complete-$package-$version"
+  if [[ -f "$stamp" ]]; then
+    log "wheelhouse has $package $version"
+    continue
+  fi
+  log "downloading the wheels of $package $version into $WHEELS"
+  # Same interpreter (CPython 3.11) and platform as the Debian 12 test images, so plain `pip download` picks
+  # the wheels the containers will install.
+  .venv/bin/pip download --no-input --progress-bar=off --dest "$WHEELS" --find-links "$WHEELS" \
+    "$package==$version"
+  touch "$stamp"
+done
+log "wheelhouse complete ($(du -sh "$WHEELS" | cut -f1))"

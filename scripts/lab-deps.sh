@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3-venv python3-dev
-  nftables openssh-client git make rsync)
+  nftables openssh-client git make rsync shellcheck apt-cacher-ng)
 
 need=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -18,6 +18,11 @@ if ((${#need[@]})); then
   log "installing apt packages: ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # scripts/pkg-cache.sh runs apt-cacher-ng with its own configuration and cache directory; the package's own
+  # service (started by its postinst where systemd runs) would hold the same port.
+  if [[ " ${need[*]} " == *" apt-cacher-ng "* && -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now apt-cacher-ng >/dev/null 2>&1 || true
+  fi
 fi
 
 # podman on this kernel (cgroup v1 hybrid): crun refuses to start, the default ulimits fail.

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 INVENTORY=inventories/lab
+export HYBRIDOPS_CACHE_DIR="${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}"
 
 # name image ip capabilities-csv network subnet, one host a line, from the inventory itself
 hosts_table() {
@@ -18,6 +19,9 @@ for name, hv in sorted(inv["_meta"]["hostvars"].items()):
 }
 
 up() {
+  stage_start "package cache"
+  bash scripts/pkg-cache.sh start
+  stage_end "package cache" 0
   stage_start "lab containers"
   local table; table=$(hosts_table)
   [[ -n "$table" ]] || die "no lab hosts found in $INVENTORY"
@@ -28,7 +32,9 @@ up() {
       continue
     fi
     local args=(run -d --name "$name" --hostname "$name" --systemd=always --network "$net:ip=$ip"
-      --tmpfs /tmp --tmpfs /run --label io.hybridops.lab=1)
+      --tmpfs /tmp --tmpfs /run --label io.hybridops.lab=1
+      --volume "$HYBRIDOPS_CACHE_DIR/wheels:/var/cache/hybridops/wheels"
+      --volume "$HYBRIDOPS_CACHE_DIR/pip:/root/.cache/pip")
     [[ "$caps" == - ]] || for c in ${caps//,/ }; do args+=(--cap-add "$c"); done
     [[ "$devices" == - ]] || for d in ${devices//,/ }; do args+=(--device "$d"); done
     log "starting $name ($image, $ip)"
@@ -36,6 +42,9 @@ up() {
   done <<<"$table"
   while read -r name _; do
     podman exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 || true
+    # Debian downloads go through the host's package cache when it answers (test tooling, as in Molecule).
+    podman cp scripts/container-apt-proxy.sh "$name:/usr/local/sbin/hybridops-apt-proxy"
+    podman exec "$name" sh -c 'chmod 0755 /usr/local/sbin/hybridops-apt-proxy && echo "Acquire::http::Proxy-Auto-Detect \"/usr/local/sbin/hybridops-apt-proxy\";" > /etc/apt/apt.conf.d/00hybridops-test-proxy'
     # A fresh real host has package lists; a fresh container image does not.
     podman exec "$name" sh -c 'ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq' >/dev/null
   done <<<"$table"
@@ -54,10 +63,11 @@ converge() {
 }
 
 down() {
-  local names; names=$(podman ps -a --filter label=io.hybridops.lab=1 --format '{{.Names}}')
-  [[ -z "$names" ]] || podman rm -f -t 2 $names >/dev/null
+  local names; mapfile -t names < <(podman ps -a --filter label=io.hybridops.lab=1 --format '{{.Names}}')
+  ((${#names[@]} == 0)) || podman rm -f -t 2 "${names[@]}" >/dev/null
   podman network exists hybridops-lab && podman network rm hybridops-lab >/dev/null
-  log "lab removed"
+  bash scripts/pkg-cache.sh stop
+  log "lab removed (the package caches stay in $HYBRIDOPS_CACHE_DIR)"
 }
 
 mkdir -p .cache

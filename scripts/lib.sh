@@ -1,5 +1,6 @@
 # Shared helpers for the lab and test scripts (sourced, not executed).
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # used by the scripts that source this file
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO="sudo"
 log() { printf '\033[1;34m[hybridops]\033[0m %s\n' "$*" >&2; }

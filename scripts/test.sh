@@ -4,28 +4,34 @@
 # summary line over every pytest stage.
 # Usage: scripts/test.sh all|lint|sanity|unit|molecule
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 # The checkout is the collection under test; never a copy another tool left in ~/.ansible/collections.
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
 export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+# The package caches outside the checkout (scripts/pkg-cache.sh): they outlive clones, so a warm run repeats
+# no download.
+export HYBRIDOPS_CACHE_DIR="${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}"
 OUTPUT=tests/output
 mkdir -p "$OUTPUT"
-rm -f "$OUTPUT"/junit-*.xml
+rm -rf "$OUTPUT"/junit-*.xml "$OUTPUT/timings" "$OUTPUT/timings.json" "$OUTPUT/stages.tsv"
 failed=0
 
 run_stage() {
   local name=$1; shift
+  local t0; t0=$(date +%s.%N)
   stage_start "$name"
   "$@"; local rc=$?
   stage_end "$name" "$rc"
+  printf '%s\t%s\t%s\n' "$name" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" "$rc" \
+    >>"$OUTPUT/stages.tsv"
   ((rc == 0)) || failed=1
 }
 
 lint() {
-  yamllint -s . && ansible-lint --offline -q
+  yamllint -s . && ansible-lint --offline -q && shellcheck -S warning scripts/*.sh tests/*/*.sh
 }
 
 sanity() {
@@ -41,15 +47,15 @@ sanity() {
   mkdir -p "$home/.ansible/test/cache"
   for v in 24_2 25_0 25_1 25_2 25_3; do cp scripts/ansible-test-get-pip.py "$home/.ansible/test/cache/get_pip_$v.py"; done
   (cd "$dest" && HOME="$home" ansible-test sanity --venv --python "$pyver" \
-     --skip-test shellcheck --skip-test pylint plugins/ tests/ 2>&1 | tail -n 60)
+     plugins/ tests/ 2>&1 | tail -n 60)
 }
 
 unit() {
   pytest -q -p no:cacheprovider --junitxml="$OUTPUT/junit-unit.xml" tests/unit tests/integration
 }
 
-# The vllm scenario installs the real pinned vLLM from a wheel cache (.cache/wheels, about 3.7 GB when full).
-# `all` fills it in the background while lint, sanity and unit run; the molecule stage waits for it.
+# The vllm scenario installs the real pinned vLLM from the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, about
+# 3.7 GB when full). `all` fills it in the background while lint, sanity and unit run; the molecule stage waits.
 WHEELS_PID=""
 start_wheels() {
   bash scripts/fetch-wheels.sh >"$OUTPUT/fetch-wheels.log" 2>&1 &
@@ -65,7 +71,20 @@ wait_wheels() {
   tail -n 1 "$OUTPUT/fetch-wheels.log" >&2
 }
 
+# The Debian package cache (apt-cacher-ng) for the containers: started for the molecule stage and stopped
+# again afterwards unless it was already running (the lab keeps it running).
+PKG_CACHE_STARTED=""
+start_pkg_cache() {
+  bash scripts/pkg-cache.sh status >/dev/null 2>&1 && return 0
+  bash scripts/pkg-cache.sh start && PKG_CACHE_STARTED=1
+}
+stop_pkg_cache() {
+  [[ -z "$PKG_CACHE_STARTED" ]] || bash scripts/pkg-cache.sh stop
+}
+trap stop_pkg_cache EXIT
+
 molecule_all() {
+  start_pkg_cache
   wait_wheels
   local sel=()
   [[ -n "${SCENARIOS:-}" ]] && sel=(-k "$(sed 's/ / or /g' <<<"$SCENARIOS")")
@@ -76,11 +95,26 @@ molecule_all() {
     --junitxml="$OUTPUT/junit-molecule.xml" tests/molecule "${sel[@]}"
 }
 
+# tests/output/timings.json: every stage's and every scenario's time (with its Molecule actions), printed as a
+# table; then one line over every pytest test of every stage, the verify tests of each scenario included.
 summary() {
   python3 - "$OUTPUT" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
+import glob, json, pathlib, sys, xml.etree.ElementTree as ET
+out = pathlib.Path(sys.argv[1])
+stages = [dict(zip(("stage", "seconds", "rc"), line.split("\t"))) for line in
+          (out / "stages.tsv").read_text().splitlines()] if (out / "stages.tsv").exists() else []
+for stage in stages:
+    stage["seconds"], stage["rc"] = float(stage["seconds"]), int(stage["rc"])
+scenarios = sorted((json.loads(p.read_text()) for p in (out / "timings").glob("*.json")),
+                   key=lambda t: -t["seconds"])
+(out / "timings.json").write_text(json.dumps({"stages": stages, "scenarios": scenarios}, indent=2) + "\n")
+if scenarios:
+    print("\n---- scenario timings (tests/output/timings.json) ----")
+    for t in scenarios:
+        acts = " ".join(f"{k} {v:.0f}" for k, v in t["actions"].items())
+        print(f"{t['scenario']:<12} {t['seconds']:>7.1f}s  rc={t['rc']}  {acts}")
 p = f = s = 0
-for path in glob.glob(f"{sys.argv[1]}/junit-*.xml"):
+for path in glob.glob(f"{out}/junit-*.xml"):
     for suite in ET.parse(path).getroot().iter("testsuite"):
         t, fl, er, sk = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
         p += t - fl - er - sk; f += fl + er; s += sk

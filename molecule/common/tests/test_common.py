@@ -2,15 +2,11 @@
 
 
 import pytest
-import testinfra
+
+from tests.testinfra_helpers import host as _host
 
 PEERS = {"common-deb12": "common-deb13", "common-deb13": "common-deb12"}
 ADDRESSES = {"common-deb12": "10.89.10.11", "common-deb13": "10.89.10.12"}
-
-
-def _host(name):
-    # podman exec directly: much faster than the ansible backend, one process per command
-    return testinfra.get_host(f"podman://{name}")
 
 
 @pytest.fixture(params=sorted(PEERS), ids=lambda n: n)

@@ -1,16 +1,10 @@
 """Behaviour of the etcd cluster built by the etcd role (testinfra, run by `molecule verify`)."""
 
-import os
 import uuid
 
-import testinfra.utils.ansible_runner
+from tests.testinfra_helpers import testinfra_hosts as _hosts
 
-# The instances are podman containers named like their inventory hosts: the podman backend runs each command
-# with one `podman exec` instead of a whole Ansible task, which keeps the verify step fast on a busy machine.
-testinfra_hosts = [
-    f"podman://{name}"
-    for name in testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
-]
+testinfra_hosts = _hosts("all")
 
 MEMBERS = {"etcd1": "10.89.11.11", "etcd2": "10.89.11.12", "etcd3": "10.89.11.13"}
 PKI = "/etc/etcd/pki"

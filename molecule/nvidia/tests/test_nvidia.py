@@ -1,15 +1,10 @@
 """The nvidia_driver role on a forced host (Debian 12 distribution packages) and on a host without a GPU."""
 
-import os
-
 import pytest
-import testinfra
+
+from tests.testinfra_helpers import host as _host
 
 BRANCH = "535"
-
-
-def _host(name):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import subprocess
 import time
 
 import pytest
-import testinfra
+
+from tests.testinfra_helpers import host
 
 SERVER, CLIENT, SITE = "vpn1", "client1", "site1"
 SITE_ADDRESS, SERVER_SITE_ADDRESS = "10.89.14.31", "10.89.14.11"
@@ -28,11 +29,6 @@ EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PROFILES = EPHEMERAL / "profiles"
 REPO = pathlib.Path(__file__).resolve().parents[3]
 STATE = {}
-
-
-def host(name):
-    # podman exec directly: much faster than the ansible backend, one process per command
-    return testinfra.get_host(f"podman://{name}")
 
 
 def wait_for(check, timeout=30, step=1.0):

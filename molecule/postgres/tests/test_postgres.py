@@ -4,18 +4,14 @@ import json
 import time
 
 import pytest
-import testinfra
+
+from tests.testinfra_helpers import host
 
 MEMBERS = ["pg1", "pg2", "pg3", "pg4"]
 ADDR = {"pg1": "10.89.12.11", "pg2": "10.89.12.12", "pg3": "10.89.12.13", "pg4": "10.89.12.14"}
 VIP = "10.89.12.100"
 CA = "/etc/patroni/pki/ca.crt"
 SUPERUSER_PW = "molecule-superuser-pw"
-
-
-def host(name):
-    # podman exec directly: much faster than the ansible backend, one process per command
-    return testinfra.get_host(f"podman://{name}")
 
 
 def cluster_view():

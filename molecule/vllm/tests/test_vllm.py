@@ -2,11 +2,11 @@
 only lets authorised /v1/* and /health through (proved with a stand-in HTTP server on the vLLM port)."""
 
 import json
-import os
 import shlex
 
 import pytest
-import testinfra
+
+from tests.testinfra_helpers import host as infra_host
 
 HOST = "vllm-deb12"
 ADDRESS = "10.89.16.11"
@@ -59,7 +59,7 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 
 @pytest.fixture(scope="module")
 def host():
-    return testinfra.get_host(f"ansible://{HOST}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+    return infra_host(HOST)
 
 
 def _unit_argv(host, name):
@@ -78,7 +78,8 @@ def test_pinned_vllm_in_root_owned_venv(host):
 
 
 def test_wheel_cache_was_used(host):
-    # The cache is the host's .cache/wheels; torch (the largest wheel) must be in it, so a re-run downloads nothing.
+    # The cache is the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, scripts/pkg-cache.sh); torch (the largest
+    # wheel) must be in it, so a re-run downloads nothing.
     assert host.run("ls /var/cache/hybridops/wheels/torch-*.whl").rc == 0
 
 

@@ -7,15 +7,16 @@ set -euo pipefail
 nodes=${1:?nodes}; entry=${2:?haproxy address}; password=${3:?password}; seconds=${4:-20}; clients=${5:-8}
 IFS=, read -r -a members <<<"$nodes"
 
-leader=""
+# The leader and the address Patroni itself advertises for it: a balancer that leads also holds the VIP on eth0,
+# so the interface's address list is not the member's address.
+leader="" leader_ip=""
 for n in "${members[@]}"; do
-  leader=$(podman exec "$n" curl -s -m 5 --cacert /etc/patroni/pki/ca.crt "https://$n:8008/cluster" |
-    python3 -c 'import json,sys; print([m["name"] for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0])' \
-    2>/dev/null) && break
+  read -r leader leader_ip < <(podman exec "$n" curl -s -m 5 --cacert /etc/patroni/pki/ca.crt "https://$n:8008/cluster" |
+    python3 -c 'import json,sys; m=[m for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0]; print(m["name"], m["host"])' \
+    2>/dev/null) && [[ -n "$leader_ip" ]] && break
 done
-[[ -n "$leader" ]] || { echo "no leader found" >&2; exit 1; }
+[[ -n "$leader" && -n "$leader_ip" ]] || { echo "no leader found" >&2; exit 1; }
 client=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
-leader_ip=$(podman exec "$leader" sh -c "ip -4 -o addr show eth0 | awk '{print \$4}' | cut -d/ -f1")
 bin=$(podman exec "$client" sh -c 'ls -d /usr/lib/postgresql/*/bin | tail -n1')
 
 pgb() {  # host port args...

@@ -30,10 +30,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.six import string_types
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover - Python 2 only
-    from collections import Mapping
+from ansible.module_utils.six.moves.collections_abc import Mapping
 
 from ansible_collections.hybridops.platform.plugins.module_utils._llm_catalog import (
     CATALOG,
@@ -68,7 +65,7 @@ def llm_model(model):
         raise AnsibleFilterError("llm_model: expected a model name or a dict, got %r" % (model,))
     wanted = model.strip().lower()
     for key, entry in CATALOG.items():
-        if wanted in (key, entry["hf_id"].lower(), entry["hf_id"].lower().split("/")[-1]):
+        if wanted in (key, entry["hf_id"].lower(), entry["hf_id"].lower().rsplit("/", maxsplit=1)[-1]):
             return dict(entry, name=key)
     raise AnsibleFilterError("llm_model: unknown model %r; known: %s (or pass the architecture as a dict)"
                              % (model, ", ".join(sorted(CATALOG))))

@@ -127,7 +127,7 @@ class Writer(threading.Thread):
 
     def gap_around(self, t0, t1):
         """Longest gap between acknowledged commits that overlaps [t0, t1]."""
-        times = [t for t in self.ack_times]
+        times = list(self.ack_times)
         worst = 0.0
         for a, b in zip(times, times[1:]):
             if b >= t0 and a <= t1:

@@ -41,7 +41,7 @@ def run_timed(argv, log, scenario):
         for line in proc.stdout:
             fh.write(line)
             match = ACTION.search(line)
-            if match and match["scenario"] == scenario and match["action"] != current:
+            if match and match["scenario"] == scenario and match["action"] not in (current, "discovery", "scenario"):
                 now = time.monotonic()
                 if current is not None:
                     actions[current] = actions.get(current, 0.0) + now - mark

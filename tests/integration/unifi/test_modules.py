@@ -66,7 +66,7 @@ def test_lifecycle_check_create_noop_update_delete(ansible, sim):
     # an update in check mode shows the diff as text and writes nothing
     update = dict(dhcp_stop="10.77.0.160", members=("10.77.0.5", "10.77.0.6"), action="accept", fwd_port="9443",
                   ip="10.77.0.12", passphrase="another-long-secret")
-    rc, _, out = ansible.play(site_tasks(**update), check=True, diff=True, json_output=False)
+    rc, _data, out = ansible.play(site_tasks(**update), check=True, diff=True, json_output=False)
     assert rc == 0, out
     assert '-    "dhcpd_stop": "10.77.0.150",' in out and '+    "dhcpd_stop": "10.77.0.160",' in out
     assert '-    "action": "drop",' in out and '+    "action": "accept",' in out

@@ -36,7 +36,7 @@ def playbook(ansible, inv, **kwargs):
 
 def test_check_apply_and_rerun(ansible, sim, tmp_path):
     inv = inventory(tmp_path, sim, **SITE)
-    rc, _, out = playbook(ansible, inv, check=True, diff=True, json_output=False)
+    rc, _data, out = playbook(ansible, inv, check=True, diff=True, json_output=False)
     assert rc == 0, out
     assert "+++ after" in out and '"ip_subnet": "10.20.0.1/24"' in out
     assert sim.controller.writes() == []

@@ -7,6 +7,7 @@ Usage: python3 scripts/role-docs.py [--check] [role ...]
 
 import argparse
 import pathlib
+import re
 import sys
 
 import yaml
@@ -15,15 +16,36 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- BEGIN ARGUMENT SPECS -->", "<!-- END ARGUMENT SPECS -->"
 
 
-def _cell(value):
-    text = " ".join(value) if isinstance(value, list) else str(value)
+# Ansible's documentation markup (C(), O(), V(), RV(), I(), B(), U(), L(), P()) rendered as Markdown.
+_MARKUP = [
+    (re.compile(r"\b(?:C|O|V|RV|E|M)\(([^()]*)\)"), r"`\1`"),
+    (re.compile(r"\bP\(([^()#]*)#[^()]*\)"), r"`\1`"),
+    (re.compile(r"\bI\(([^()]*)\)"), r"*\1*"),
+    (re.compile(r"\bB\(([^()]*)\)"), r"**\1**"),
+    (re.compile(r"\bL\(([^(),]*),\s*([^()]*)\)"), r"[\1](\2)"),
+    (re.compile(r"\bU\(([^()]*)\)"), r"<\1>"),
+]
+
+
+def markdown(text):
+    """Ansible documentation markup as Markdown (`O(name=value)` becomes `` `name=value` ``)."""
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _escape(text):
     return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _cell(value):
+    return _escape(markdown(" ".join(value) if isinstance(value, list) else str(value)))
 
 
 def _default(spec):
     if "default" not in spec:
         return "**required**" if spec.get("required") else ""
-    return "`" + _cell(yaml.safe_dump(spec["default"], default_flow_style=True).strip().removesuffix("...").strip()) + "`"
+    return "`" + _escape(yaml.safe_dump(spec["default"], default_flow_style=True).strip().removesuffix("...").strip()) + "`"
 
 
 def _rows(options, prefix=""):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fill the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, default /var/cache/hybridops/wheels, outside the
+# Fill the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, see scripts/lib.sh; outside the
 # checkout so it outlives clones) with every wheel that the roles' pinned PyPI installs need. Each pin is read
 # from the role's defaults and recorded with a stamp per package and version: a warm run downloads nothing, a
 # new pin downloads only what is missing. .config/molecule/create.yml and scripts/lab.sh mount the wheelhouse
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-WHEELS=${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}/wheels
+WHEELS=$HYBRIDOPS_CACHE_DIR/wheels
 # package   variable holding its pinned version   defaults file
 PINS=(
   "vllm vllm_version roles/vllm/defaults/main.yml"

@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 INVENTORY=inventories/lab
-export HYBRIDOPS_CACHE_DIR="${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}"
 
 # name image ip capabilities-csv network subnet, one host a line, from the inventory itself
 hosts_table() {

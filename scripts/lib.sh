@@ -3,6 +3,12 @@
 # shellcheck disable=SC2034  # used by the scripts that source this file
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+# The package caches of the lab and the tests (scripts/pkg-cache.sh), outside the checkout so they outlive clones.
+if [[ -z "${HYBRIDOPS_CACHE_DIR:-}" ]]; then
+  if [[ $(id -u) -eq 0 ]]; then HYBRIDOPS_CACHE_DIR=/var/cache/hybridops
+  else HYBRIDOPS_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/hybridops"; fi
+fi
+export HYBRIDOPS_CACHE_DIR
 log() { printf '\033[1;34m[hybridops]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[hybridops] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 # Timings: `stage_start NAME` ... `stage_end NAME RC`; `stage_summary` prints the table.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The host-side package caches shared by the lab and every Molecule scenario, kept OUTSIDE the checkout (so they
-# outlive clones) under $HYBRIDOPS_CACHE_DIR (default /var/cache/hybridops):
+# outlive clones) under $HYBRIDOPS_CACHE_DIR (scripts/lib.sh: /var/cache/hybridops for root, else ~/.cache/hybridops):
 #   apt/     apt-cacher-ng's cache of Debian packages and indexes (a caching proxy on port 3142)
 #   pip/     pip's HTTP cache, mounted into the test containers as /root/.cache/pip
 #   wheels/  pinned wheelhouses (scripts/fetch-wheels.sh), mounted into the test containers
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-CACHE_DIR=${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}
+CACHE_DIR=$HYBRIDOPS_CACHE_DIR
 # The containers' helper (scripts/container-apt-proxy.sh) looks for the cache on this port.
 PORT=3142
 PIDFILE=$CACHE_DIR/apt-cacher-ng.pid

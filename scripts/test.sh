@@ -11,9 +11,6 @@ export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 # The checkout is the collection under test; never a copy another tool left in ~/.ansible/collections.
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
 export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
-# The package caches outside the checkout (scripts/pkg-cache.sh): they outlive clones, so a warm run repeats
-# no download.
-export HYBRIDOPS_CACHE_DIR="${HYBRIDOPS_CACHE_DIR:-/var/cache/hybridops}"
 OUTPUT=tests/output
 mkdir -p "$OUTPUT"
 rm -rf "$OUTPUT"/junit-*.xml "$OUTPUT/timings" "$OUTPUT/timings.json" "$OUTPUT/stages.tsv"

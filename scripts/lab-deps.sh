@@ -34,16 +34,24 @@ if [[ "$(cat "$conf" 2>/dev/null)" != "${want%$'\n'}" ]]; then
   printf '%s' "$want" | $SUDO tee "$conf" >/dev/null
 fi
 
-# The Python tooling, pinned in requirements-dev.txt; rebuilt when the pins change.
-stamp=.venv/.requirements.sha256
-sum=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
-if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$sum" ]]; then
-  log "building .venv from requirements-dev.txt"
-  [[ -x .venv/bin/python ]] || python3 -m venv .venv
+# The Python tooling, pinned in requirements-dev.txt, built once per machine and set of pins in the package
+# cache ($HYBRIDOPS_CACHE_DIR/venvs/dev-<hash of the pins>, outside the checkout so every clone reuses it);
+# .venv links to it. A venv whose build was interrupted (no .complete stamp) is rebuilt.
+sum=$(sha256sum requirements-dev.txt | cut -c1-16)
+venv="$HYBRIDOPS_CACHE_DIR/venvs/dev-$sum"
+if [[ ! -f "$venv/.complete" ]]; then
+  log "building the venv $venv from requirements-dev.txt"
+  $SUDO rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
   export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements-dev.txt
-  echo "$sum" > "$stamp"
+  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q -r requirements-dev.txt
+  touch "$venv/.complete"
+fi
+if [[ "$(readlink .venv 2>/dev/null)" != "$venv" ]]; then
+  [[ -L .venv || ! -e .venv ]] || rm -rf .venv  # a venv of the older layout, built inside the checkout
+  ln -sfn "$venv" .venv
 fi
 
 # Make the checkout resolvable as the collection hybridops.platform.

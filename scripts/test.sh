@@ -48,7 +48,8 @@ sanity() {
 }
 
 unit() {
-  pytest -q -p no:cacheprovider --junitxml="$OUTPUT/junit-unit.xml" tests/unit tests/integration
+  # Two workers: most unit tests run ansible-playbook or a simulator in a subprocess.
+  pytest -q -p no:cacheprovider -n "${UNIT_WORKERS:-2}" --junitxml="$OUTPUT/junit-unit.xml" tests/unit tests/integration
 }
 
 # The vllm scenario installs the real pinned vLLM from the host's wheelhouse ($HYBRIDOPS_CACHE_DIR/wheels, about

@@ -1,19 +1,27 @@
 """Chaos tests for the PostgreSQL HA stack, against running podman containers (the Molecule scenario or the lab).
 
-It measures and prints, it does not judge wall-clock figures:
-  (a) hard kill of the primary container, N times, while a client writes at a steady rate through HAProxy:
-      median and worst write outage (RTO) and acknowledged commits missing afterwards;
+One client writes at a steady rate through the entry point (HAProxy's primary port, on the VIP) across EVERY
+fault below, the partition included, and the acknowledged commits are counted only after the last fault:
+  (a) hard kill of the primary container, N times: median and worst write outage (RTO);
   (b) planned switchover: the write gap;
-  (c) the primary cut off from the network: whether it demotes, and whether two nodes ever accepted writes;
-  (d) one etcd member stopped: whether the cluster keeps serving writes.
+  (e) the balancer that holds the VIP killed (with --balancers): where the VIP went and the write gap;
+  (d) one etcd member stopped: whether the cluster keeps serving writes;
+  (c) the primary cut off from the other members (not from the clients: a primary that still holds the VIP keeps
+      receiving writes, the classic way to lose acknowledged commits): whether it demotes; split brain sampled on
+      every node at once, repeatedly, with short timeouts; and a positive control - a write through the entry
+      point must be acknowledged by another member while the partition lasts, or the probes prove nothing.
+A commit whose wait for the synchronous standby was cancelled ("committed locally, but might not have been
+replicated") is never counted as acknowledged.
 Targets (see roles/patroni/README.md): median RTO <= 15 s, switchover gap <= 5 s, 0 lost commits, no split brain.
-Exit status 1 only for correctness failures (lost acknowledged commits, split brain, a primary that never
-demotes); the timing figures are printed for people to read.
+Exit status 1 for correctness failures (lost acknowledged commits, split brain, a primary that never demotes, a
+failed positive control); the timing figures are printed for people to read.
 
-Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--kills 10] [--report tests/output/pg-chaos.json]
+Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--balancers pg1,pg2 --vip 10.89.12.100]
+       [--kills 10] [--report tests/output/pg-chaos.json]
 """
 
 import argparse
+import concurrent.futures
 import json
 import statistics
 import subprocess
@@ -27,6 +35,16 @@ import psycopg2
 
 def sh(*args, check=True, timeout=60):
     return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout)
+
+
+CANCELLED_SYNC_WAIT = "canceling wait for synchronous replication"
+
+
+def acknowledged(conn):
+    """False when the last commit only committed locally (its synchronous-replication wait was cancelled)."""
+    cancelled = any(CANCELLED_SYNC_WAIT in notice for notice in conn.notices)
+    del conn.notices[:]
+    return not cancelled
 
 
 def replicating(member):
@@ -67,6 +85,10 @@ class Cluster:
         leaders = [m["name"] for m in self.view() if m["role"] == "leader"]
         return leaders[0] if len(leaders) == 1 else None
 
+    def addresses(self):
+        """Member name -> the address Patroni advertises for it."""
+        return {m["name"]: m["host"] for m in self.view()}
+
     def wait(self, predicate, timeout=180, interval=1.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -85,10 +107,19 @@ class Cluster:
     def local_write(self, node):
         """Try a short write on one node locally; True when the commit was acknowledged."""
         sql = "SET statement_timeout = 1500; INSERT INTO chaos_probe(node) VALUES (current_setting('cluster_name'))"
-        res = sh("podman", "exec", "-u", "postgres", node, "psql", "-X", "-q", "-d", "postgres", "-c", sql,
-                 check=False, timeout=15)
+        try:
+            res = sh("podman", "exec", "-u", "postgres", node, "psql", "-X", "-q", "-d", "postgres", "-c", sql,
+                     check=False, timeout=8)
+        except subprocess.TimeoutExpired:
+            return False
         # A commit whose wait for the synchronous standby was cancelled is local only, never acknowledged.
-        return res.returncode == 0 and "canceling wait" not in res.stderr
+        return res.returncode == 0 and CANCELLED_SYNC_WAIT not in res.stderr
+
+    def writable_now(self, nodes):
+        """The nodes that accept a local write, all probed at the same moment."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            results = list(pool.map(self.local_write, nodes))
+        return [n for n, ok in zip(nodes, results) if ok]
 
 
 class Writer(threading.Thread):
@@ -106,13 +137,15 @@ class Writer(threading.Thread):
         while not self.stop_event.is_set():
             try:
                 if conn is None:
-                    conn = psycopg2.connect(self.dsn, connect_timeout=2)
+                    # A statement timeout, so a commit hanging on a cut-off primary ends (unacknowledged).
+                    conn = psycopg2.connect(self.dsn, connect_timeout=2, options="-c statement_timeout=5000")
                     conn.autocommit = True
                 self.seq += 1
                 with conn.cursor() as cur:
                     cur.execute("INSERT INTO chaos_writes(seq) VALUES (%s)", (self.seq,))
-                self.acked.append(self.seq)
-                self.ack_times.append(time.monotonic())
+                if acknowledged(conn):
+                    self.acked.append(self.seq)
+                    self.ack_times.append(time.monotonic())
             except psycopg2.Error:
                 try:
                     conn and conn.close()
@@ -204,26 +237,48 @@ def scenario_switchover(cluster, writer):
     return gap
 
 
-def scenario_partition(cluster, duration):
+def probe_entry(dsn):
+    """One write through the entry point; the address of the member that acknowledged it, or None."""
+    try:
+        conn = psycopg2.connect(dsn, connect_timeout=2, options="-c statement_timeout=2000")
+    except psycopg2.Error:
+        return None
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO chaos_probe(node) VALUES (host(inet_server_addr())) RETURNING node")
+            node = cur.fetchone()[0]
+        return node if acknowledged(conn) else None
+    except psycopg2.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def scenario_partition(cluster, dsn, duration):
     cluster.wait_healthy()
     leader = cluster.leader()
-    others = [n for n in cluster.nodes if n != leader]
+    addresses = cluster.addresses()
+    peers = sorted(addr for name, addr in addresses.items() if name != leader)
+    # Cut the primary off from the other members only (etcd, Patroni, replication, VRRP): the clients still
+    # reach it, and if it holds the VIP its HAProxy still sends it their writes.
+    peer_set = ", ".join(peers)
     rules = ("table inet chaos {\n"
-             "  chain in { type filter hook input priority -10; policy drop; iif lo accept; }\n"
-             "  chain out { type filter hook output priority -10; policy drop; oif lo accept; }\n"
+             f"  chain in {{ type filter hook input priority -10; policy accept; ip saddr {{ {peer_set} }} drop; }}\n"
+             f"  chain out {{ type filter hook output priority -10; policy accept; ip daddr {{ {peer_set} }} drop; }}\n"
              "}\n")
     # stdin, not `podman cp`: /run in the containers is a tmpfs that podman cp does not write into
     subprocess.run(["podman", "exec", "-i", leader, "nft", "-f", "-"], input=rules, text=True, check=True,
                    capture_output=True, timeout=30)
     t0 = time.monotonic()
-    both, samples, demoted_after = 0, 0, None
+    both, samples, demoted_after, control = 0, 0, None, None
     try:
         while time.monotonic() - t0 < duration:
-            accepted = [n for n in cluster.nodes if cluster.local_write(n)]
+            accepted = cluster.writable_now(cluster.nodes)
             samples += 1
             if len(accepted) > 1:
                 both += 1
-                print(f"  SPLIT BRAIN sample: {accepted} accepted writes", flush=True)
+                print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
             if demoted_after is None and leader not in accepted:
                 # Patroni demotes an isolated primary "offline" (PostgreSQL stopped) or into recovery: either way
                 # it no longer serves as a primary.
@@ -231,16 +286,56 @@ def scenario_partition(cluster, duration):
                          check=False, timeout=20)
                 if res.returncode != 0 or res.stdout.strip() == "t":
                     demoted_after = time.monotonic() - t0
+            if control is None:
+                node = probe_entry(dsn)
+                if node and node != addresses[leader]:
+                    control = {"member": next((n for n, a in addresses.items() if a == node), node),
+                               "after_s": round(time.monotonic() - t0, 1)}
     finally:
         sh("podman", "exec", leader, "nft", "delete", "table", "inet", "chaos", check=False)
-    new = cluster.wait(lambda ms: any(m["role"] == "leader" for m in ms))
-    new_leader = [m["name"] for m in new if m["role"] == "leader"][0]
     cluster.wait_healthy()
-    print(f"  partition of {leader}: demoted after {demoted_after if demoted_after is None else round(demoted_after, 1)}"
-          f" s, new leader {new_leader} (other nodes {others}), {both} of {samples} samples with two writers",
-          flush=True)
-    return {"old_leader": leader, "new_leader": new_leader, "demoted_after_s": demoted_after,
+    print(f"  partition of {leader} from {peers}: demoted after "
+          f"{demoted_after if demoted_after is None else round(demoted_after, 1)} s; positive control: "
+          + (f"{control['member']} acknowledged a write through the entry point after {control['after_s']} s"
+             if control else "NO other member acknowledged a write through the entry point (FAILED)")
+          + f"; {both} of {samples} samples with two writable members", flush=True)
+    return {"old_leader": leader, "new_leader": control["member"] if control else None,
+            "demoted_after_s": demoted_after, "positive_control": control,
             "split_brain_samples": both, "samples": samples}
+
+
+def vip_holder(nodes, vip):
+    for node in nodes:
+        out = sh("podman", "exec", node, "ip", "-4", "-o", "addr", "show", check=False, timeout=20).stdout
+        if f" {vip}/" in out:
+            return node
+    return None
+
+
+def scenario_vip_holder(cluster, writer, balancers, vip):
+    cluster.wait_healthy()
+    time.sleep(2)
+    holder = vip_holder(balancers, vip)
+    if holder is None:
+        raise RuntimeError(f"no balancer of {balancers} holds the VIP {vip}")
+    last_ok = writer.ack_times[-1]
+    t_kill = time.monotonic()
+    sh("podman", "kill", holder)
+    others = [b for b in balancers if b != holder]
+    new_holder, deadline = None, time.monotonic() + 60
+    while new_holder is None and time.monotonic() < deadline:
+        new_holder = vip_holder([b for b in others if b in cluster.running()], vip)
+        time.sleep(0.2)
+    moved_after = round(time.monotonic() - t_kill, 1) if new_holder else None
+    resumed = wait_writes_resume(writer, time.monotonic())
+    gap = writer.gap_around(min(last_ok, t_kill), resumed)
+    print(f"  VIP holder {holder} killed: VIP on {new_holder} after {moved_after} s, write gap {gap:.1f} s",
+          flush=True)
+    sh("podman", "start", holder)
+    sh("podman", "exec", holder, "systemctl", "is-system-running", "--wait", check=False, timeout=120)
+    cluster.wait_healthy()
+    return {"killed": holder, "new_holder": new_holder, "vip_moved_after_s": moved_after,
+            "write_gap_s": round(gap, 2)}
 
 
 def scenario_etcd_member(cluster, writer, duration):
@@ -264,6 +359,8 @@ def main():
     p.add_argument("--user", default="postgres")
     p.add_argument("--password", required=True)
     p.add_argument("--restapi-auth", default=None, help="user:password for the REST API's unsafe endpoints")
+    p.add_argument("--balancers", default="", help="comma-separated balancer containers (HAProxy + keepalived)")
+    p.add_argument("--vip", default="", help="the keepalived VIP the balancers share")
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--partition-seconds", type=int, default=40)
     p.add_argument("--report", default=None)
@@ -288,15 +385,20 @@ def main():
                           "worst_rto_s": round(max(outages), 2)}
         print("(b) planned switchover", flush=True)
         report["switchover_gap_s"] = round(scenario_switchover(cluster, writer), 2)
+        if args.balancers and args.vip:
+            print("(e) the balancer holding the VIP killed", flush=True)
+            report["vip_holder_killed"] = scenario_vip_holder(cluster, writer, args.balancers.split(","), args.vip)
         print("(d) one etcd member stopped", flush=True)
         report["etcd_member_stopped_gap_s"] = round(scenario_etcd_member(cluster, writer, 15), 2)
+        print("(c) primary cut off from the other members (clients still reach it)", flush=True)
+        report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds)
+        time.sleep(2)
     finally:
         writer.stop()
+    # after the last fault: every commit the writer saw acknowledged must be there
     lost = missing(dsn, writer.acked)
     report["acknowledged_commits"] = len(writer.acked)
     report["lost_commits"] = len(lost)
-    print("(c) primary cut off from the network", flush=True)
-    report["partition"] = scenario_partition(cluster, args.partition_seconds)
 
     print("\n==== PostgreSQL HA chaos figures ====")
     print(f"failover RTO (primary hard-killed x{args.kills}): median {report['kill']['median_rto_s']} s, "
@@ -308,10 +410,19 @@ def main():
     part = report["partition"]
     print(f"partitioned primary demoted after: {part['demoted_after_s']} s; samples with two writers: "
           f"{part['split_brain_samples']} of {part['samples']}   (target: 0)")
+    control = part["positive_control"]
+    print("positive control (a write through the entry point acknowledged by another member during the partition): "
+          + (f"{control['member']} after {control['after_s']} s" if control else "FAILED"))
+    if "vip_holder_killed" in report:
+        vip = report["vip_holder_killed"]
+        print(f"VIP holder {vip['killed']} killed: VIP on {vip['new_holder']} after {vip['vip_moved_after_s']} s, "
+              f"write gap {vip['write_gap_s']} s")
     if args.report:
         with open(args.report, "w") as fh:
             json.dump(report, fh, indent=2)
-    ok = report["lost_commits"] == 0 and part["split_brain_samples"] == 0 and part["demoted_after_s"] is not None
+    ok = (report["lost_commits"] == 0 and part["split_brain_samples"] == 0 and part["demoted_after_s"] is not None
+          and control is not None
+          and ("vip_holder_killed" not in report or report["vip_holder_killed"]["new_holder"] is not None))
     return 0 if ok else 1
 
 

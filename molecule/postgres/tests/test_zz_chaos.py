@@ -1,7 +1,7 @@
 """Chaos and benchmark figures for the cluster (tests/chaos/pg_chaos.py, tests/bench/pg_bench.sh).
 
-Runs last in the scenario. Correctness (no acknowledged commit lost, no split brain, the partitioned primary
-demotes) is asserted; RTO, switchover gap and TPS are printed and written to tests/output/ for people to read.
+Runs last in the scenario. Correctness (no acknowledged commit lost across every fault, no split brain, the
+partitioned primary demotes, the positive control of the partition, the VIP moves off a killed balancer) is asserted; RTO, switchover gap and TPS are printed and written to tests/output/ for people to read.
 """
 
 import os
@@ -20,7 +20,8 @@ def test_chaos_failover_switchover_partition_etcd():
     kills = os.environ.get("HYBRIDOPS_CHAOS_KILLS", "3")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests/chaos/pg_chaos.py"), "--nodes", "pg1,pg2,pg3,pg4",
-         "--entry", "10.89.12.100", "--password", "molecule-superuser-pw",
+         "--entry", "10.89.12.100", "--balancers", "pg1,pg2", "--vip", "10.89.12.100",
+         "--password", "molecule-superuser-pw",
          "--restapi-auth", "patroni:molecule-restapi-pw", "--kills", kills,
          "--report", str(OUT / "pg-chaos.json")],
         capture_output=True, text=True, timeout=1800, check=False,

@@ -407,6 +407,9 @@ class UnifiObjectModule(UnifiModule):
     def desired(self):
         raise NotImplementedError
 
+    def validate_params(self):
+        """Refuse option values the controller would refuse, before any request (check mode included)."""
+
     def is_match(self, obj):
         return obj.get(self.key_field) == self.params[self.key_param]
 
@@ -451,6 +454,7 @@ class UnifiObjectModule(UnifiModule):
 
     # -- flow ------------------------------------------------------------------------------------------------------
     def execute(self):
+        self.validate_params()
         current = self.read_current()
         if self.params["state"] == "absent":
             changed, after = self.make_absent(current)

@@ -410,9 +410,9 @@ class Controller(object):
             try:
                 vlan = int(obj.get("vlan"))
             except (TypeError, ValueError):
-                raise ApiError(400, "api.err.VlanInvalid")
-            if not 2 <= vlan <= 4094:
-                raise ApiError(400, "api.err.VlanInvalid")
+                raise ApiError(400, "api.err.InvalidVlan")
+            if not 2 <= vlan <= 4009:  # go-unifi's pattern for networkconf.vlan
+                raise ApiError(400, "api.err.InvalidVlan")
             for other in self.data["networkconf"].values():
                 if other["_id"] != oid and other.get("vlan_enabled") and str(other.get("vlan")) == str(vlan):
                     raise ApiError(400, "api.err.VlanUsed")

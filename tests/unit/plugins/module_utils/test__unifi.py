@@ -2,8 +2,13 @@
 
 import base64
 import json
+import ssl
+
+from urllib.error import URLError
 
 import pytest
+
+from ansible.module_utils.urls import SSLValidationError
 
 from ansible_collections.hybridops.platform.plugins.module_utils import _unifi
 from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiClient, UnifiError
@@ -215,3 +220,51 @@ def test_comparison_helpers():
     assert _unifi.mask_secrets({"x_passphrase": "s", "name": "n", "n": [{"x_key": "k"}]}) == \
         {"x_passphrase": "********", "name": "n", "n": [{"x_key": "********"}]}
     assert _unifi.normalize_mac("AA-BB-CC-00-11-22") == "aa:bb:cc:00:11:22"
+
+
+def _raising(exc):
+    calls = []
+
+    def fake(url, **kwargs):
+        calls.append(url)
+        raise exc
+    return fake, calls
+
+
+@pytest.mark.parametrize("exc", [
+    URLError(ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")),
+    SSLValidationError("Failed to validate the SSL certificate for udm.test:443"),
+])
+def test_tls_verification_failure_is_not_retried_and_names_the_options(monkeypatch, exc):
+    fake, calls = _raising(exc)
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", sleep=sleeps.append, retries=3, backoff=1.0)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 1 and sleeps == []  # failed at once: no backoff, no second attempt
+    assert "TLS verification of https://udm.test failed" in e.value.msg
+    assert "ca_path" in e.value.msg and "validate_certs" in e.value.msg
+    assert "cannot reach" not in e.value.msg
+
+
+def test_unloadable_ca_bundle_is_not_retried_and_names_ca_path(monkeypatch):
+    fake, calls = _raising(ssl.SSLError(136, "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"))
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", ca_path="/etc/hostname", sleep=sleeps.append)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 1 and sleeps == []
+    assert "ca_path '/etc/hostname' must be a readable PEM CA certificate" in e.value.msg
+
+
+def test_connection_refused_is_still_retried(monkeypatch):
+    fake, calls = _raising(URLError(ConnectionRefusedError(111, "Connection refused")))
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", sleep=sleeps.append, retries=2, backoff=0.5)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 3 and sleeps == [0.5, 1.0]
+    assert "cannot reach" in e.value.msg

@@ -13,7 +13,9 @@ Authentication
   * ``username``/``password``: a local admin. On UniFi OS ``POST /api/auth/login`` sets the ``TOKEN`` cookie and
     answers an ``X-CSRF-Token`` header; every non-GET request carries that token, replaced whenever a reply
     carries ``X-Updated-Csrf-Token``. A legacy controller (``GET /`` answers a redirect) logs in at
-    ``/api/login`` and has no ``/proxy/network`` prefix. A 401 on an established session logs in again once.
+    ``/api/login`` and has no ``/proxy/network`` prefix. A 401 on an established session, or a 403
+    ``api.err.InvalidCSRFToken``, logs in again once and repeats the request. The session is closed when the
+    module ends, on failure too (``POST /api/auth/logout``, legacy ``/api/logout``); an API key has none.
 
 Write calls
   The login ``POST`` is the only non-GET request a module makes in check mode.
@@ -78,6 +80,11 @@ def api_error_message(response):
                 return to_native(body[key])
     text = (response.text or "").strip()
     return text[:200] if text else None
+
+
+def _csrf_rejected(response):
+    """A 403 that is about the CSRF token, not the account's permissions."""
+    return response.status == 403 and "csrf" in (api_error_message(response) or "").lower()
 
 
 def _jwt_csrf(token):
@@ -191,6 +198,21 @@ class UnifiClient(JsonHttpClient):
                      or _jwt_csrf(self.cookies.get("TOKEN", "")) or self.cookies.get("csrf_token"))
         self.logged_in = True
 
+    def logout(self):
+        """Close the session, if one was opened. Best effort: a failed logout never fails the task."""
+        if self.api_key or not self.logged_in:
+            return True
+        path = "/api/logout" if self.legacy else "/api/auth/logout"
+        try:
+            response = self.request("POST", path, body={}, retry=False)
+            closed = response.status < 400
+        except HttpApiError:
+            closed = False
+        self.logged_in = False
+        self.cookies.clear()
+        self.csrf = None
+        return closed
+
     def _ensure_session(self):
         if self.api_key:
             self.detect()
@@ -210,11 +232,18 @@ class UnifiClient(JsonHttpClient):
         """One API call, authenticated. Classic replies are unwrapped to their ``data`` list (``envelope``)."""
         self._ensure_session()
         response = self._request(method, path, body=body)
-        if response.status == 401 and not self.api_key:
-            # The session expired (or the controller restarted): log in once more and repeat the request.
+        if not self.api_key and (response.status == 401 or _csrf_rejected(response)):
+            # The session expired (or the controller restarted), or the CSRF token went stale: log in once more
+            # and repeat the request.
             self.logged_in = False
             self.login()
             response = self._request(method, path, body=body)
+        if _csrf_rejected(response):
+            raise UnifiError(
+                "the controller rejected the CSRF token (X-CSRF-Token) of user '%s' for %s %s even after a fresh "
+                "login (HTTP 403: %s); a proxy in between may drop the X-CSRF-Token/X-Updated-Csrf-Token headers"
+                % (self.username, method, path, api_error_message(response)), status=403,
+                api_msg=api_error_message(response))
         if response.status in (401, 403):
             raise self._auth_error(method, path, response)
         if response.status >= 400:
@@ -345,10 +374,22 @@ class UnifiModule(object):
         self._lists = {}
 
     def run(self):
+        # Log out before the result is written (exit_json/fail_json end the process), and once more in
+        # ``finally`` for any other way out; logout() does nothing the second time.
+        for name in ("exit_json", "fail_json"):
+            setattr(self.module, name, self._closing(getattr(self.module, name)))
         try:
             self.execute()
         except UnifiError as e:
             self.module.fail_json(msg=e.msg, status=e.status, api_msg=e.api_msg)
+        finally:
+            self.client.logout()
+
+    def _closing(self, method):
+        def wrapper(*args, **kwargs):
+            self.client.logout()
+            return method(*args, **kwargs)
+        return wrapper
 
     def execute(self):
         raise NotImplementedError

@@ -148,3 +148,37 @@ def test_absent_ignores_the_network_options(api, run_module):
     api.on("GET", URL, ok(DEFAULT))
     result = run_module(unifi_network, dict(name="gpu", state="absent", vlan=4090))
     assert result["changed"] is False
+
+
+SESSION = dict(host="udm.test", username="admin", password="pw", api_key=None)
+
+
+def _session_routes(api):
+    api.on("GET", "https://udm.test/", Reply("<html/>"))
+    api.on("POST", "https://udm.test/api/auth/login",
+           Reply({}, headers={"Set-Cookie": "TOKEN=t1; Path=/", "X-CSRF-Token": "c1"}))
+    api.on("POST", "https://udm.test/api/auth/logout", Reply({}))
+
+
+def test_module_logs_out_after_success(api, run_module):
+    _session_routes(api)
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    result = run_module(unifi_network, dict(ARGS, **SESSION))
+    assert result["changed"] is False
+    assert [(c["method"], c["url"].rsplit("/", 1)[-1]) for c in api.calls][-1] == ("POST", "logout")
+    assert len(api.requests("POST", "https://udm.test/api/auth/logout")) == 1
+
+
+def test_module_logs_out_after_a_failure(api, run_module):
+    _session_routes(api)
+    api.on("GET", URL, ok(DEFAULT))
+    api.on("POST", URL, Reply(error("api.err.VlanUsed"), status=400))
+    result = run_module(unifi_network, dict(ARGS, **SESSION))
+    assert result["failed"] is True and "api.err.VlanUsed" in result["msg"]
+    assert len(api.requests("POST", "https://udm.test/api/auth/logout")) == 1
+
+
+def test_api_key_module_makes_no_logout_call(api, run_module):
+    api.on("GET", URL, ok(DEFAULT, GPU))
+    run_module(unifi_network, ARGS)
+    assert [c["method"] for c in api.calls] == ["GET"]

@@ -441,6 +441,7 @@ class UnifiObjectModule(UnifiModule):
     key_field = "name"
     unordered_fields = ()
     secret_fields = ()
+    secret_labels = {}
     create_defaults = {}
     required_on_create = ()
 
@@ -505,8 +506,24 @@ class UnifiObjectModule(UnifiModule):
         result[self.result_key] = mask_secrets(after, self.secret_fields) if after else {}
         if self.module._diff:
             result["diff"] = dict(before=mask_secrets(current, self.secret_fields) if current else {},
-                                  after=result[self.result_key])
+                                  after=copy.deepcopy(result[self.result_key]))
+            self.mark_secrets(result["diff"], current, after)
         self.module.exit_json(**result)
+
+    def mark_secrets(self, diff, current, after):
+        """Both sides of a diff show a masked secret the same way, so say whether it changes, never its value:
+        ``<passphrase: unchanged>`` on both sides, or ``<passphrase: previous value>`` → ``<passphrase: changed>``."""
+        if not current or not after:
+            return
+        for field in self.secret_fields:
+            if field not in current and field not in after:
+                continue
+            label = self.secret_labels.get(field, field)
+            if field in self._changes:
+                diff["before"][field] = "<%s: previous value>" % label
+                diff["after"][field] = "<%s: changed>" % label
+            else:
+                diff["before"][field] = diff["after"][field] = "<%s: unchanged>" % label
 
     def make_absent(self, current):
         if current is None:
@@ -514,6 +531,8 @@ class UnifiObjectModule(UnifiModule):
         if not self.module.check_mode:
             self.delete(current)
         return True, None
+
+    _changes = {}
 
     def make_present(self, current):
         desired = self.desired()
@@ -527,6 +546,7 @@ class UnifiObjectModule(UnifiModule):
                 return True, body
             return True, self.create(body)
         changes = differences(desired, current, self.unordered_fields)
+        self._changes = changes
         if not changes:
             return False, current
         body = deep_merge(current, desired)

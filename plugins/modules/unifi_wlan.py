@@ -14,6 +14,8 @@ description:
   - Creates, updates or deletes a WLAN of a UniFi Network application, found by its SSID.
   - A new WLAN gets the site's default client group and the AP group that holds all access points.
   - The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
+    In a diff it shows as C(<passphrase: unchanged>) on both sides, or C(<passphrase: previous value>) and
+    C(<passphrase: changed>) when the task changes it.
 author:
   - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
@@ -99,6 +101,7 @@ class UnifiWlan(UnifiObjectModule):
     result_key = "wlan"
     unordered_fields = ("wlan_bands",)
     secret_fields = ("x_passphrase",)
+    secret_labels = dict(x_passphrase="passphrase")
     required_on_create = ("network",)
     create_defaults = dict(enabled=True, wpa_mode="wpa2", wpa_enc="ccmp", hide_ssid=False, is_guest=False,
                            wlan_bands=["2g", "5g"])

@@ -61,3 +61,31 @@ def test_check_mode_and_delete(api, run_module):
     routes(api, WLAN)
     api.on("DELETE", URL + "/w1", ok())
     assert run_module(unifi_wlan, dict(name="staff", state="absent"))["changed"] is True
+
+
+def test_passphrase_only_change_shows_in_the_diff_without_the_value(api, run_module):
+    routes(api, WLAN)
+    api.on("PUT", URL + "/w1", ok(dict(WLAN, x_passphrase="another-secret-1")))
+    for check in (True, False):
+        result = run_module(unifi_wlan, dict(ARGS, passphrase="another-secret-1"), check=check, diff=True)
+        assert result["changed"] is True
+        assert result["diff"]["before"]["x_passphrase"] == "<passphrase: previous value>"
+        assert result["diff"]["after"]["x_passphrase"] == "<passphrase: changed>"
+        assert result["diff"]["before"] != result["diff"]["after"]
+        dumped = json.dumps(result)
+        assert "another-secret-1" not in dumped and SECRET not in dumped
+        assert result["wlan"]["x_passphrase"] == "********"
+
+
+def test_unchanged_passphrase_is_marked_unchanged_on_both_sides(api, run_module):
+    routes(api, WLAN)
+    api.on("PUT", URL + "/w1", ok(dict(WLAN, hide_ssid=True)))
+    result = run_module(unifi_wlan, dict(ARGS, hide_ssid=True), diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"]["x_passphrase"] == result["diff"]["after"]["x_passphrase"] == \
+        "<passphrase: unchanged>"
+    assert SECRET not in json.dumps(result)
+
+
+def test_passphrase_argument_stays_no_log():
+    assert unifi_wlan.UnifiWlan.argument_spec["passphrase"]["no_log"] is True

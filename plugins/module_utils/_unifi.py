@@ -74,6 +74,9 @@ def api_error_message(response):
     if isinstance(body, dict):
         meta = body.get("meta")
         if isinstance(meta, dict) and meta.get("msg"):
+            invalid = meta.get("validationError")
+            if isinstance(invalid, dict) and invalid.get("field"):
+                return "%s (field %s)" % (to_native(meta["msg"]), to_native(invalid["field"]))
             return to_native(meta["msg"])
         for key in ("message", "msg", "error", "code", "errorCode"):
             if body.get(key):

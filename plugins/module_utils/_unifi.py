@@ -237,7 +237,9 @@ class UnifiClient(JsonHttpClient):
         response = self._request(method, path, body=body)
         if not self.api_key and (response.status == 401 or _csrf_rejected(response)):
             # The session expired (or the controller restarted), or the CSRF token went stale: log in once more
-            # and repeat the request.
+            # and repeat the request. A session refused for its CSRF token is still open: close it first.
+            if response.status == 403:
+                self.logout()
             self.logged_in = False
             self.login()
             response = self._request(method, path, body=body)

@@ -277,17 +277,22 @@ def test_stale_csrf_token_logs_in_again_once_and_repeats(api):
     api.on("GET", BASE + "/", Reply("<html/>"))
     api.on("POST", LOGIN, login_reply("tok1", "csrf1"), login_reply("tok2", "csrf2"))
     api.on("PUT", NET + "rest/firewallgroup/g1", Reply(error("api.err.InvalidCSRFToken"), status=403), ok({"_id": "g1"}))
+    api.on("POST", BASE + "/api/auth/logout", Reply({}))
     client = session_client()
     assert client.call("PUT", client.site_path("rest/firewallgroup/g1"), {"name": "g"}) == [{"_id": "g1"}]
     puts = api.requests("PUT")
     assert [p["headers"]["X-CSRF-Token"] for p in puts] == ["csrf1", "csrf2"]
     assert len(api.requests("POST", LOGIN)) == 2
+    # the refused session is closed before the new login
+    assert [c["url"].rsplit("/", 1)[-1] for c in api.calls if c["method"] == "POST"] == ["login", "logout", "login"]
+    assert api.requests("POST", BASE + "/api/auth/logout")[0]["headers"]["Cookie"] == "TOKEN=tok1"
 
 
 def test_csrf_rejected_twice_says_csrf_not_permissions(api):
     api.on("GET", BASE + "/", Reply("<html/>"))
     api.on("POST", LOGIN, login_reply())
     api.on("PUT", NET + "rest/firewallgroup/g1", Reply(error("api.err.InvalidCSRFToken"), status=403))
+    api.on("POST", BASE + "/api/auth/logout", Reply({}))
     client = session_client()
     with pytest.raises(UnifiError) as e:
         client.call("PUT", client.site_path("rest/firewallgroup/g1"), {"name": "g"})

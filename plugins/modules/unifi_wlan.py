@@ -16,9 +16,10 @@ description:
     access points (v2 C(apgroups), UniFi Network 6.0 or later, where AP groups replaced WLAN groups).
   - The client group is required by the controller, so creating a WLAN fails, naming the endpoint, when
     C(rest/usergroup) answers HTTP 404 (not a UniFi Network application, or a wrong O(site)). The AP group is
-    optional in the API: when C(apgroups) answers HTTP 404 (a controller older than Network 6.0) the WLAN is
+    optional in the API, so when C(apgroups) answers HTTP 404 (a controller older than Network 6.0) the WLAN is
     created without C(ap_group_ids) and a warning says so.
-  - The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
+  - >-
+    The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
     In a diff it shows as C(<passphrase: unchanged>) on both sides, or C(<passphrase: previous value>) and
     C(<passphrase: changed>) when the task changes it.
 author:

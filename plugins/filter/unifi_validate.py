@@ -106,8 +106,8 @@ class _Checker(object):
                     self.error("%s: vlan '%s' is not a number" % (label, vlan))
                     vlan = None
             if vlan is not None:
-                if not 2 <= vlan <= 4094:
-                    self.error("%s: vlan %d is outside 2-4094" % (label, vlan))
+                if not 2 <= vlan <= 4009:
+                    self.error("%s: vlan %d is outside 2-4009 (UniFi answers api.err.InvalidVlan)" % (label, vlan))
                 vlans.setdefault(vlan, []).append(net.get("name"))
             subnet = net.get("subnet")
             if subnet is None:

@@ -12,34 +12,52 @@ the appliance's replies. This file owns transport concerns only:
 * one place that calls ``ansible.module_utils.urls.open_url`` (tests patch ``open_url`` in this module),
 * TLS verification on by default, with an optional CA bundle (``ca_path``),
 * a small cookie store fed from ``Set-Cookie`` replies (explicit, so it behaves the same for IP addresses),
-* bounded retries with exponential backoff on HTTP 429 and 5xx, honouring ``Retry-After`` when it is short.
+* bounded retries with exponential backoff on HTTP 429 and 5xx, honouring ``Retry-After`` when it is short,
+* TLS verification failures are not retried (they are not transient) and name ``ca_path``/``validate_certs``.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 
 from http.cookies import SimpleCookie
 from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import SSLValidationError, open_url
 
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 MAX_RETRY_AFTER = 30.0
 
 
 class HttpApiError(Exception):
-    """A request failed. ``status`` is the HTTP status (None when no answer came), ``body`` the decoded reply."""
+    """A request failed. ``status`` is the HTTP status (None when no answer came), ``body`` the decoded reply.
+    ``transient`` is False for failures a retry cannot cure (TLS verification)."""
 
-    def __init__(self, msg, status=None, body=None, url=None, method=None):
+    def __init__(self, msg, status=None, body=None, url=None, method=None, transient=True):
         super(HttpApiError, self).__init__(msg)
         self.msg = msg
         self.status = status
         self.body = body
         self.url = url
         self.method = method
+        self.transient = transient
+
+
+TLS_HINT = ("set ca_path to the CA certificate (PEM) that signed the appliance's certificate, or, for a lab only, "
+            "validate_certs: false")
+
+
+def _tls_failure(error):
+    """The TLS verification problem behind ``error`` (an exception open_url raised), or None."""
+    reason = getattr(error, "reason", None) if isinstance(error, URLError) else error
+    if isinstance(reason, (SSLValidationError, ssl.CertificateError)):  # SSLCertVerificationError included
+        return reason
+    if isinstance(error, (SSLValidationError, ssl.CertificateError)):
+        return error
+    return None
 
 
 class HttpResponse(object):
@@ -130,9 +148,20 @@ class JsonHttpClient(object):
             except Exception:
                 text = ""
             return HttpResponse(e.code, e.headers, text)
-        except URLError as e:
-            raise HttpApiError("cannot reach %s: %s" % (url, to_text(e.reason)), url=url, method=method)
-        except Exception as e:  # ssl errors, timeouts, resets: open_url raises several types
+        except (URLError, SSLValidationError, ssl.CertificateError) as e:
+            tls = _tls_failure(e)
+            if tls is not None:
+                raise HttpApiError("TLS verification of %s failed (%s): the certificate is not trusted; %s"
+                                   % (self.base_url, to_text(getattr(tls, "reason", None) or tls), TLS_HINT),
+                                   url=url, method=method, transient=False)
+            if isinstance(e, URLError):
+                raise HttpApiError("cannot reach %s: %s" % (url, to_text(e.reason)), url=url, method=method)
+            raise HttpApiError("request %s %s failed: %s" % (method, url, to_text(e)), url=url, method=method)
+        except ssl.SSLError as e:  # raised before connecting: the CA bundle itself cannot be loaded
+            what = "ca_path '%s' must be a readable PEM CA certificate" % self.ca_path if self.ca_path else "no ca_path"
+            raise HttpApiError("TLS setup for %s failed (%s): %s; %s" % (self.base_url, to_text(e), what, TLS_HINT),
+                               url=url, method=method, transient=False)
+        except Exception as e:  # timeouts, resets: open_url raises several types
             raise HttpApiError("request %s %s failed: %s" % (method, url, to_text(e)), url=url, method=method)
         status = getattr(resp, "status", None) or resp.getcode()
         text = to_text(resp.read(), errors="surrogate_or_replace")
@@ -170,8 +199,8 @@ class JsonHttpClient(object):
             response = None
             try:
                 response = self._open(method, url, data, all_headers, follow_redirects)
-            except HttpApiError:
-                if not retry or attempt >= self.retries:
+            except HttpApiError as e:
+                if not e.transient or not retry or attempt >= self.retries:
                     raise
             if response is not None:
                 self._store_cookies(response)

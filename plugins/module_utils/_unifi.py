@@ -13,7 +13,9 @@ Authentication
   * ``username``/``password``: a local admin. On UniFi OS ``POST /api/auth/login`` sets the ``TOKEN`` cookie and
     answers an ``X-CSRF-Token`` header; every non-GET request carries that token, replaced whenever a reply
     carries ``X-Updated-Csrf-Token``. A legacy controller (``GET /`` answers a redirect) logs in at
-    ``/api/login`` and has no ``/proxy/network`` prefix. A 401 on an established session logs in again once.
+    ``/api/login`` and has no ``/proxy/network`` prefix. A 401 on an established session, or a 403
+    ``api.err.InvalidCSRFToken``, logs in again once and repeats the request. The session is closed when the
+    module ends, on failure too (``POST /api/auth/logout``, legacy ``/api/logout``); an API key has none.
 
 Write calls
   The login ``POST`` is the only non-GET request a module makes in check mode.
@@ -72,12 +74,20 @@ def api_error_message(response):
     if isinstance(body, dict):
         meta = body.get("meta")
         if isinstance(meta, dict) and meta.get("msg"):
+            invalid = meta.get("validationError")
+            if isinstance(invalid, dict) and invalid.get("field"):
+                return "%s (field %s)" % (to_native(meta["msg"]), to_native(invalid["field"]))
             return to_native(meta["msg"])
         for key in ("message", "msg", "error", "code", "errorCode"):
             if body.get(key):
                 return to_native(body[key])
     text = (response.text or "").strip()
     return text[:200] if text else None
+
+
+def _csrf_rejected(response):
+    """A 403 that is about the CSRF token, not the account's permissions."""
+    return response.status == 403 and "csrf" in (api_error_message(response) or "").lower()
 
 
 def _jwt_csrf(token):
@@ -191,6 +201,21 @@ class UnifiClient(JsonHttpClient):
                      or _jwt_csrf(self.cookies.get("TOKEN", "")) or self.cookies.get("csrf_token"))
         self.logged_in = True
 
+    def logout(self):
+        """Close the session, if one was opened. Best effort: a failed logout never fails the task."""
+        if self.api_key or not self.logged_in:
+            return True
+        path = "/api/logout" if self.legacy else "/api/auth/logout"
+        try:
+            response = self.request("POST", path, body={}, retry=False)
+            closed = response.status < 400
+        except HttpApiError:
+            closed = False
+        self.logged_in = False
+        self.cookies.clear()
+        self.csrf = None
+        return closed
+
     def _ensure_session(self):
         if self.api_key:
             self.detect()
@@ -210,11 +235,20 @@ class UnifiClient(JsonHttpClient):
         """One API call, authenticated. Classic replies are unwrapped to their ``data`` list (``envelope``)."""
         self._ensure_session()
         response = self._request(method, path, body=body)
-        if response.status == 401 and not self.api_key:
-            # The session expired (or the controller restarted): log in once more and repeat the request.
+        if not self.api_key and (response.status == 401 or _csrf_rejected(response)):
+            # The session expired (or the controller restarted), or the CSRF token went stale: log in once more
+            # and repeat the request. A session refused for its CSRF token is still open: close it first.
+            if response.status == 403:
+                self.logout()
             self.logged_in = False
             self.login()
             response = self._request(method, path, body=body)
+        if _csrf_rejected(response):
+            raise UnifiError(
+                "the controller rejected the CSRF token (X-CSRF-Token) of user '%s' for %s %s even after a fresh "
+                "login (HTTP 403: %s); a proxy in between may drop the X-CSRF-Token/X-Updated-Csrf-Token headers"
+                % (self.username, method, path, api_error_message(response)), status=403,
+                api_msg=api_error_message(response))
         if response.status in (401, 403):
             raise self._auth_error(method, path, response)
         if response.status >= 400:
@@ -345,10 +379,22 @@ class UnifiModule(object):
         self._lists = {}
 
     def run(self):
+        # Log out before the result is written (exit_json/fail_json end the process), and once more in
+        # ``finally`` for any other way out; logout() does nothing the second time.
+        for name in ("exit_json", "fail_json"):
+            setattr(self.module, name, self._closing(getattr(self.module, name)))
         try:
             self.execute()
         except UnifiError as e:
             self.module.fail_json(msg=e.msg, status=e.status, api_msg=e.api_msg)
+        finally:
+            self.client.logout()
+
+    def _closing(self, method):
+        def wrapper(*args, **kwargs):
+            self.client.logout()
+            return method(*args, **kwargs)
+        return wrapper
 
     def execute(self):
         raise NotImplementedError
@@ -400,12 +446,16 @@ class UnifiObjectModule(UnifiModule):
     key_field = "name"
     unordered_fields = ()
     secret_fields = ()
+    secret_labels = {}
     create_defaults = {}
     required_on_create = ()
 
     # -- hooks -----------------------------------------------------------------------------------------------------
     def desired(self):
         raise NotImplementedError
+
+    def validate_params(self):
+        """Refuse option values the controller would refuse, before any request (check mode included)."""
 
     def is_match(self, obj):
         return obj.get(self.key_field) == self.params[self.key_param]
@@ -451,6 +501,7 @@ class UnifiObjectModule(UnifiModule):
 
     # -- flow ------------------------------------------------------------------------------------------------------
     def execute(self):
+        self.validate_params()
         current = self.read_current()
         if self.params["state"] == "absent":
             changed, after = self.make_absent(current)
@@ -460,8 +511,24 @@ class UnifiObjectModule(UnifiModule):
         result[self.result_key] = mask_secrets(after, self.secret_fields) if after else {}
         if self.module._diff:
             result["diff"] = dict(before=mask_secrets(current, self.secret_fields) if current else {},
-                                  after=result[self.result_key])
+                                  after=copy.deepcopy(result[self.result_key]))
+            self.mark_secrets(result["diff"], current, after)
         self.module.exit_json(**result)
+
+    def mark_secrets(self, diff, current, after):
+        """Both sides of a diff show a masked secret the same way, so say whether it changes, never its value:
+        ``<passphrase: unchanged>`` on both sides, or ``<passphrase: previous value>`` → ``<passphrase: changed>``."""
+        if not current or not after:
+            return
+        for field in self.secret_fields:
+            if field not in current and field not in after:
+                continue
+            label = self.secret_labels.get(field, field)
+            if field in self._changes:
+                diff["before"][field] = "<%s: previous value>" % label
+                diff["after"][field] = "<%s: changed>" % label
+            else:
+                diff["before"][field] = diff["after"][field] = "<%s: unchanged>" % label
 
     def make_absent(self, current):
         if current is None:
@@ -469,6 +536,8 @@ class UnifiObjectModule(UnifiModule):
         if not self.module.check_mode:
             self.delete(current)
         return True, None
+
+    _changes = {}
 
     def make_present(self, current):
         desired = self.desired()
@@ -482,6 +551,7 @@ class UnifiObjectModule(UnifiModule):
                 return True, body
             return True, self.create(body)
         changes = differences(desired, current, self.unordered_fields)
+        self._changes = changes
         if not changes:
             return False, current
         body = deep_merge(current, desired)

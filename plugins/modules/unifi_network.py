@@ -34,11 +34,15 @@ options:
     description: Whether the network is enabled.
     type: bool
   vlan:
-    description: VLAN id (2-4094). Setting it also turns VLAN tagging on.
+    description:
+      - VLAN id, 2 to 4009 (the range the UniFi Network application accepts; it answers C(api.err.InvalidVlan)
+        otherwise). Setting it also turns VLAN tagging on.
     type: int
   subnet:
     description:
       - Gateway address with prefix length, as UniFi stores it (V(10.20.0.1/24)), not the network address.
+      - Checked before any request, in check mode too, together with O(dhcp_start) and O(dhcp_stop) (both inside
+        the subnet, start not after stop).
     type: str
   dhcp_enabled:
     description: Run the DHCP server on this network.
@@ -111,7 +115,12 @@ network:
     dhcpd_enabled: true
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, run
+import ipaddress
+
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiError, UnifiObjectModule, run
+
+VLAN_MIN = 2
+VLAN_MAX = 4009  # go-unifi's vlan field pattern; the controller answers api.err.InvalidVlan above it
 
 
 class UnifiNetwork(UnifiObjectModule):
@@ -143,12 +152,48 @@ class UnifiNetwork(UnifiObjectModule):
         network_isolation_enabled="network_isolation_enabled",
     )
 
+    def validate_params(self):
+        p = self.params
+        if p["state"] == "absent":
+            return
+        if p["vlan"] is not None and not VLAN_MIN <= p["vlan"] <= VLAN_MAX:
+            raise UnifiError("vlan must be between %d and %d (the controller answers api.err.InvalidVlan outside "
+                             "that range), got %d" % (VLAN_MIN, VLAN_MAX, p["vlan"]))
+        if p["dhcp_dns"] is not None and len(p["dhcp_dns"]) > 4:
+            raise UnifiError("dhcp_dns takes at most four servers")
+        iface = None
+        if p["subnet"] is not None:
+            try:
+                iface = ipaddress.ip_interface(p["subnet"])
+            except ValueError:
+                raise UnifiError("subnet '%s' is not an address with prefix length (like 10.20.0.1/24)" % p["subnet"])
+            if "/" not in p["subnet"]:
+                raise UnifiError("subnet '%s' needs a prefix length (like %s/24)" % (p["subnet"], p["subnet"]))
+            if iface.version != 4:
+                raise UnifiError("subnet '%s' is not an IPv4 address with prefix length" % p["subnet"])
+            edges = (iface.network.network_address, iface.network.broadcast_address)
+            if iface.network.num_addresses > 2 and iface.ip in edges:
+                raise UnifiError("subnet %s names the %s address; UniFi wants the gateway address with the prefix, "
+                                 "like %s/%d" % (p["subnet"], "network" if iface.ip == edges[0] else "broadcast",
+                                                 edges[0] + 1, iface.network.prefixlen))
+        bounds = {}
+        for opt in ("dhcp_start", "dhcp_stop"):
+            if p[opt] is None:
+                continue
+            try:
+                bounds[opt] = ipaddress.ip_address(p[opt])
+            except ValueError:
+                raise UnifiError("%s '%s' is not an IP address" % (opt, p[opt]))
+            if iface is not None and bounds[opt] not in iface.network:
+                raise UnifiError("%s %s is outside subnet %s" % (opt, p[opt], iface.network))
+            if iface is not None and bounds[opt] in (iface.ip, iface.network.network_address,
+                                                     iface.network.broadcast_address):
+                raise UnifiError("%s %s is the gateway, network or broadcast address of %s" % (opt, p[opt], p["subnet"]))
+        if len(bounds) == 2 and bounds["dhcp_start"] > bounds["dhcp_stop"]:
+            raise UnifiError("dhcp_start %s is after dhcp_stop %s" % (p["dhcp_start"], p["dhcp_stop"]))
+
     def desired(self):
         p = self.params
-        if p["vlan"] is not None and not 2 <= p["vlan"] <= 4094:
-            self.module.fail_json(msg="vlan must be between 2 and 4094, got %d" % p["vlan"])
-        if p["dhcp_dns"] is not None and len(p["dhcp_dns"]) > 4:
-            self.module.fail_json(msg="dhcp_dns takes at most four servers")
         out = dict((field, p[opt]) for opt, field in self.simple.items() if p[opt] is not None)
         if p["vlan"] is not None:
             out["vlan_enabled"] = True

@@ -12,8 +12,16 @@ short_description: Manage UniFi wireless networks (SSIDs)
 version_added: 0.1.0
 description:
   - Creates, updates or deletes a WLAN of a UniFi Network application, found by its SSID.
-  - A new WLAN gets the site's default client group and the AP group that holds all access points.
-  - The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
+  - A new WLAN gets the site's default client group (classic C(rest/usergroup)) and the AP group that holds all
+    access points (v2 C(apgroups), UniFi Network 6.0 or later, where AP groups replaced WLAN groups).
+  - The client group is required by the controller, so creating a WLAN fails, naming the endpoint, when
+    C(rest/usergroup) answers HTTP 404 (not a UniFi Network application, or a wrong O(site)). The AP group is
+    optional in the API, so when C(apgroups) answers HTTP 404 (a controller older than Network 6.0) the WLAN is
+    created without C(ap_group_ids) and a warning says so.
+  - >-
+    The passphrase is compared with the controller's copy (admins can read it); it never appears in the output.
+    In a diff it shows as C(<passphrase: unchanged>) on both sides, or C(<passphrase: previous value>) and
+    C(<passphrase: changed>) when the task changes it.
 author:
   - HybridOps platform engineering (@hybridops)
 extends_documentation_fragment:
@@ -99,6 +107,7 @@ class UnifiWlan(UnifiObjectModule):
     result_key = "wlan"
     unordered_fields = ("wlan_bands",)
     secret_fields = ("x_passphrase",)
+    secret_labels = dict(x_passphrase="passphrase")
     required_on_create = ("network",)
     create_defaults = dict(enabled=True, wpa_mode="wpa2", wpa_enc="ccmp", hide_ssid=False, is_guest=False,
                            wlan_bands=["2g", "5g"])
@@ -142,11 +151,30 @@ class UnifiWlan(UnifiObjectModule):
         body.setdefault("security", "wpapsk" if p["passphrase"] is not None else "open")
         if body["security"] == "wpapsk" and not body.get("x_passphrase"):
             raise UnifiError("WLAN '%s' does not exist; creating it with security wpapsk needs a passphrase" % p["name"])
-        groups = self.client.rest_list("rest/usergroup")
+        try:
+            groups = self.client.rest_list("rest/usergroup")
+        except UnifiError as e:
+            if e.status != 404:
+                raise
+            raise UnifiError(
+                "creating WLAN '%s' needs the site's default client group, but GET %s answered HTTP 404: the "
+                "classic endpoint rest/usergroup exists on every UniFi Network application version, so check that "
+                "%s serves the Network application and that site '%s' exists"
+                % (p["name"], self.client.site_path("rest/usergroup"), self.client.base_url, self.client.site),
+                status=404, api_msg=e.api_msg)
         default = [g for g in groups if g.get("attr_no_delete")] or groups
         if default:
             body["usergroup_id"] = default[0]["_id"]
-        ap_groups = self.client.v2_list("apgroups")
+        try:
+            ap_groups = self.client.v2_list("apgroups")
+        except UnifiError as e:
+            if e.status != 404:
+                raise
+            self.module.warn(
+                "GET %s answered HTTP 404: AP groups (v2 API endpoint apgroups) need UniFi Network 6.0 or later; "
+                "WLAN '%s' is created without ap_group_ids, so the controller applies its own default"
+                % (self.client.v2_path("apgroups"), p["name"]))
+            ap_groups = []
         all_aps = [g for g in ap_groups if g.get("attr_no_delete")] or ap_groups
         if all_aps:
             body["ap_group_ids"] = [all_aps[0]["_id"]]

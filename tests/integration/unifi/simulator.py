@@ -19,13 +19,22 @@ What it models (from public sources; see /work/shared/UNIFI-API-NOTES.md and doc
   gets 403 on writes.
 * The classic API ``/proxy/network/api/s/<site>/rest/<collection>[/<id>]`` for networkconf, firewallgroup,
   firewallrule, portforward, wlanconf, user and usergroup, with server-side 24-hex ``_id``s, extra server-side
-  fields the client never set, partial PUT updates, and UniFi's error shape
-  ``{"meta": {"rc": "error", "msg": "api.err.X"}, "data": []}`` for validation failures (duplicate names, VLANs
-  in use, overlapping subnets, unknown ids, short passphrases, rules on a zone-based site).
+  fields the client never set, and UniFi's error shape ``{"meta": {"rc": "error", "msg": "api.err.X"}, "data": []}``
+  for validation failures (duplicate names, VLANs outside 2-4009 ``api.err.InvalidVlan``, VLANs in use,
+  overlapping subnets, unknown ids, short passphrases, rules on a zone-based site).
+* Strict bodies: a field that is not in the collection's field list (``FIELDS``, after go-unifi's generated
+  structs) is refused with ``api.err.InvalidPayload`` and ``meta.validationError.field``. A PUT replaces the
+  object with its body (the server keeps only ``_id``, ``site_id`` and its ``attr_*`` fields) and validates it
+  like a create, so a partial PUT that drops a required field is refused; an ``_id`` in the body must match.
+* Logout (``POST /api/auth/logout``, legacy ``/api/logout``) ends the session; ``live_sessions()`` counts the
+  sessions still open.
 * ``stat/device``, ``stat/sta`` and ``/api/self/sites`` (read-only, seeded).
 * The v2 API ``/proxy/network/v2/api/site/<site>/firewall-policies[/<id>]`` (bare JSON, ``_id`` required in PUT
   bodies, DELETE answers 204 without a body), ``firewall/zone`` and ``apgroups``.
-* Injected failures (``fail_next``) to exercise retries on 5xx.
+* Switchable failure modes: ``fail_next`` (answer 5xx, or 429 with ``Retry-After``, to the next matching
+  requests), ``expire_sessions_after`` (the session expires after n more authenticated requests),
+  ``reject_csrf_next`` (403 ``api.err.InvalidCSRFToken`` to the next writes), ``missing`` (endpoint names such as
+  ``apgroups`` or ``usergroup`` answer 404, like an older controller).
 * A request log so tests can assert that check mode made no write call.
 
 What only a real UDM Pro can confirm: the exact ``api.err.*`` strings (the ones here are placeholders in the right
@@ -59,6 +68,39 @@ USERS = {"admin": ("admin-password", "admin"), "viewer": ("viewer-password", "re
 API_KEY = "sim-api-key-0123456789"
 PREFIX = "/proxy/network"
 COLLECTIONS = ("networkconf", "firewallgroup", "firewallrule", "portforward", "wlanconf", "user", "usergroup")
+_COMMON = {"_id", "site_id", "attr_no_delete", "attr_hidden_id", "attr_hidden", "attr_no_edit"}
+# Field lists after go-unifi's generated structs (the controller's own field files), trimmed to what matters here.
+FIELDS = dict(
+    networkconf=_COMMON | {
+        "name", "purpose", "networkgroup", "enabled", "vlan_enabled", "vlan", "ip_subnet", "dhcpd_enabled",
+        "dhcpd_start", "dhcpd_stop", "dhcpd_leasetime", "dhcpd_dns_enabled", "dhcpd_dns_1", "dhcpd_dns_2",
+        "dhcpd_dns_3", "dhcpd_dns_4", "dhcpd_gateway_enabled", "dhcpd_gateway", "domain_name", "igmp_snooping",
+        "internet_access_enabled", "network_isolation_enabled", "firewall_zone_id", "ipv6_interface_type", "is_nat",
+        "dhcp_relay_enabled", "mdns_enabled", "auto_scale_enabled", "lte_lan_enabled", "setting_preference",
+        "wan_type", "wan_username", "x_wan_password", "wan_networkgroup", "upnp_lan_enabled"},
+    firewallgroup=_COMMON | {"name", "group_type", "group_members"},
+    firewallrule=_COMMON | {
+        "name", "ruleset", "rule_index", "action", "enabled", "protocol", "protocol_v6", "protocol_match_excepted",
+        "logging", "src_firewallgroup_ids", "dst_firewallgroup_ids", "src_mac_address", "src_networkconf_id",
+        "src_networkconf_type", "dst_networkconf_id", "dst_networkconf_type", "src_address", "dst_address",
+        "src_port", "dst_port", "icmp_typename", "icmpv6_typename", "ipsec", "setting_preference",
+        "state_established", "state_related", "state_new", "state_invalid"},
+    portforward=_COMMON | {
+        "name", "enabled", "proto", "src", "dst_port", "fwd", "fwd_port", "pfwd_interface", "destination_ip",
+        "destination_ips", "log", "src_limiting_enabled", "src_limiting_type", "src_firewall_group_id"},
+    wlanconf=_COMMON | {
+        "name", "enabled", "security", "wpa_mode", "wpa_enc", "wpa3_support", "wpa3_transition", "x_passphrase",
+        "networkconf_id", "usergroup_id", "ap_group_ids", "ap_group_mode", "wlan_band", "wlan_bands", "hide_ssid",
+        "is_guest", "pmf_mode", "minrate_setting_preference", "mac_filter_enabled", "schedule_enabled"},
+    user=_COMMON | {
+        "mac", "name", "note", "noted", "use_fixedip", "fixed_ip", "network_id", "usergroup_id", "oui",
+        "first_seen", "last_seen", "is_wired", "is_guest", "blocked", "hostname"},
+    usergroup=_COMMON | {"name", "qos_rate_max_down", "qos_rate_max_up"},
+)
+POLICY_FIELDS = {
+    "_id", "name", "description", "action", "enabled", "protocol", "ip_version", "logging", "connection_state_type",
+    "connection_states", "create_allow_respond", "match_ip_sec", "match_opposite_protocol", "icmp_typename",
+    "icmp_v6_typename", "schedule", "source", "destination", "index", "predefined"}
 RULESETS = {"WAN_IN", "WAN_OUT", "WAN_LOCAL", "LAN_IN", "LAN_OUT", "LAN_LOCAL", "GUEST_IN", "GUEST_OUT",
             "GUEST_LOCAL"}
 
@@ -120,11 +162,19 @@ def make_tls(directory):
 # controller state
 # ---------------------------------------------------------------------------------------------------------------------
 class ApiError(Exception):
-    def __init__(self, status, msg, v2=False):
+    def __init__(self, status, msg, v2=False, field=None):
         super(ApiError, self).__init__(msg)
         self.status = status
         self.msg = msg
         self.v2 = v2
+        self.field = field
+
+
+def _strict(allowed, body, v2=False):
+    """Refuse fields the controller does not know, as the controller does (one field named per reply)."""
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(400, "api.err.InvalidPayload", v2=v2, field=unknown[0])
 
 
 def _subnet(value):
@@ -153,6 +203,9 @@ class Controller(object):
             self.sessions = {}
             self.logins = []
             self.failures = []
+            self.expire_after = None
+            self.csrf_rejects = 0
+            self.missing = set()
             self.site_id = new_id()
             self.sites = [dict(_id=self.site_id, name="default", desc="Default", role="admin")]
             self.data = dict((name, {}) for name in COLLECTIONS)
@@ -211,9 +264,27 @@ class Controller(object):
             for session in self.sessions.values():
                 session["expires"] = 0
 
-    def fail_next(self, method, path_contains, status=503, count=1):
+    def fail_next(self, method, path_contains, status=503, count=1, retry_after=None):
+        """The next ``count`` requests matching method and path answer ``status`` (429 or 5xx), with a
+        ``Retry-After`` header when given."""
         with self.lock:
-            self.failures.append(dict(method=method, path=path_contains, status=status, count=count))
+            self.failures.append(dict(method=method, path=path_contains, status=status, count=count,
+                                      retry_after=retry_after))
+
+    def expire_sessions_after(self, requests):
+        """Every open session expires after ``requests`` more authenticated session requests (then 401)."""
+        with self.lock:
+            self.expire_after = requests
+
+    def reject_csrf_next(self, count=1):
+        """The next ``count`` writes on a session answer 403 api.err.InvalidCSRFToken, whatever token they carry."""
+        with self.lock:
+            self.csrf_rejects = count
+
+    def live_sessions(self):
+        now = time.monotonic()
+        with self.lock:
+            return [s for s in self.sessions.values() if s["expires"] >= now]
 
     def writes(self):
         """Non-GET requests that reached the network application (logins are not writes)."""
@@ -263,6 +334,16 @@ class Controller(object):
             reply = {"username": body["username"], "isOwner": False}
         return 200, reply, {"Set-Cookie": cookies, "X-CSRF-Token": csrf}
 
+    def logout(self, headers, cookies):
+        token = cookies.get("unifises" if self.legacy else "TOKEN")
+        session = self.sessions.get(token) if token else None
+        if session is not None and headers.get("X-CSRF-Token") != session["csrf"]:
+            return 403, {"meta": {"rc": "error", "msg": "api.err.InvalidCSRFToken"}, "data": []}, {}
+        self.sessions.pop(token, None)
+        name = "unifises" if self.legacy else "TOKEN"
+        return 200, ({"meta": {"rc": "ok"}, "data": []} if self.legacy else {}), {
+            "Set-Cookie": "%s=; Path=/; Max-Age=0" % name}
+
     def authenticate(self, method, headers, cookies):
         """(role, session or None, error tuple or None)."""
         key = headers.get("X-API-KEY")
@@ -272,9 +353,18 @@ class Controller(object):
             return None, None, (401, {"error": {"code": 401, "message": "Unauthorized"}})
         token = cookies.get("unifises" if self.legacy else "TOKEN")
         session = self.sessions.get(token) if token else None
+        if session is not None and self.expire_after is not None:
+            if self.expire_after <= 0:
+                self.expire_after = None
+                self.expire_sessions()
+            else:
+                self.expire_after -= 1
         if session is None or session["expires"] < time.monotonic():
             self.sessions.pop(token, None)
             return None, None, (401, {"meta": {"rc": "error", "msg": "api.err.LoginRequired"}, "data": []})
+        if method != "GET" and self.csrf_rejects > 0:
+            self.csrf_rejects -= 1
+            return None, None, (403, {"meta": {"rc": "error", "msg": "api.err.InvalidCSRFToken"}, "data": []})
         if method != "GET" and headers.get("X-CSRF-Token") != session["csrf"]:
             return None, None, (403, {"meta": {"rc": "error", "msg": "api.err.InvalidCSRFToken"}, "data": []})
         return session["role"], session, None
@@ -286,7 +376,11 @@ class Controller(object):
             for failure in self.failures:
                 if failure["count"] > 0 and failure["method"] == method and failure["path"] in path:
                     failure["count"] -= 1
-                    return failure["status"], {"meta": {"rc": "error", "msg": "api.err.ServerBusy"}, "data": []}, {}
+                    extra = {}
+                    if failure.get("retry_after") is not None:
+                        extra["Retry-After"] = str(failure["retry_after"])
+                    msg = "api.err.TooManyRequests" if failure["status"] == 429 else "api.err.ServerBusy"
+                    return failure["status"], {"meta": {"rc": "error", "msg": msg}, "data": []}, extra
             if path == "/" and method == "GET":
                 if self.legacy:
                     return 302, None, {"Location": "/manage"}
@@ -294,8 +388,9 @@ class Controller(object):
             login_path = "/api/login" if self.legacy else "/api/auth/login"
             if path == login_path and method == "POST":
                 return self.login(body)
-            if path in ("/api/logout", "/api/auth/logout") and method == "POST":
-                return 200, {}, {}
+            logout_path = "/api/logout" if self.legacy else "/api/auth/logout"
+            if path == logout_path and method == "POST":
+                return self.logout(headers, cookies)
             prefix = "" if self.legacy else PREFIX
             if not path.startswith(prefix + "/api/") and not path.startswith(prefix + "/v2/api/"):
                 return 404, {"meta": {"rc": "error", "msg": "api.err.NotFound"}, "data": []}, {}
@@ -309,8 +404,14 @@ class Controller(object):
                 status, reply = self.route(method, path[len(prefix):], body)
             except ApiError as e:
                 if e.v2:
-                    return e.status, {"code": e.msg, "message": e.msg, "errorCode": e.status}, {}
-                return e.status, {"meta": {"rc": "error", "msg": e.msg}, "data": []}, {}
+                    reply = {"code": e.msg, "message": e.msg, "errorCode": e.status}
+                    if e.field:
+                        reply["message"] = "%s: unknown field %s" % (e.msg, e.field)
+                    return e.status, reply, {}
+                meta = {"rc": "error", "msg": e.msg}
+                if e.field:
+                    meta["validationError"] = {"field": e.field}
+                return e.status, {"meta": meta, "data": []}, {}
             if session is not None and method != "GET":
                 session["csrf"] = secrets.token_hex(16)
                 extra["X-Updated-Csrf-Token"] = session["csrf"]
@@ -327,6 +428,8 @@ class Controller(object):
                 if method != "GET" or name not in ("device", "sta"):
                     raise ApiError(404, "api.err.NotFound")
                 return 200, ok(self.devices if name == "device" else self.stations)
+            if name in self.missing:
+                raise ApiError(404, "api.err.NotFound")
             if name not in COLLECTIONS:
                 raise ApiError(400, "api.err.InvalidObject")
             return self.rest(method, name, oid, body)
@@ -336,6 +439,8 @@ class Controller(object):
             name, oid = m.group(2), m.group(3)
             if name == "firewall/zone" and method == "GET" and oid is None:
                 return 200, list(self.zones.values())
+            if name in self.missing:
+                raise ApiError(404, "api.err.NotFound", v2=True)
             if name == "apgroups" and method == "GET" and oid is None:
                 return 200, list(self.apgroups.values())
             if name == "firewall-policies":
@@ -359,6 +464,7 @@ class Controller(object):
         if method == "POST" and oid is None:
             if not isinstance(body, dict):
                 raise ApiError(400, "api.err.InvalidPayload")
+            _strict(FIELDS[name], body)
             obj = dict(body)
             obj.pop("_id", None)
             obj = self.validate(name, obj, None)
@@ -370,11 +476,16 @@ class Controller(object):
                 raise ApiError(400, "api.err.IdInvalid")
             if not isinstance(body, dict):
                 raise ApiError(400, "api.err.InvalidPayload")
-            merged = dict(store[oid])
-            merged.update(dict((k, v) for k, v in body.items() if k not in ("_id", "site_id")))
-            merged = self.validate(name, merged, oid)
-            store[oid] = merged
-            return 200, ok([merged])
+            _strict(FIELDS[name], body)
+            if body.get("_id") not in (None, oid):
+                raise ApiError(400, "api.err.IdInvalid")
+            # PUT replaces: what the body leaves out is gone; only server-owned fields survive.
+            kept = dict((k, v) for k, v in store[oid].items() if k in ("_id", "site_id") or k.startswith("attr_"))
+            replaced = dict((k, v) for k, v in body.items() if k not in ("_id", "site_id") and not k.startswith("attr_"))
+            replaced.update(kept)
+            replaced = self.validate(name, replaced, oid)
+            store[oid] = replaced
+            return 200, ok([replaced])
         if method == "DELETE" and oid is not None:
             if oid not in store:
                 raise ApiError(400, "api.err.IdInvalid")
@@ -410,9 +521,9 @@ class Controller(object):
             try:
                 vlan = int(obj.get("vlan"))
             except (TypeError, ValueError):
-                raise ApiError(400, "api.err.VlanInvalid")
-            if not 2 <= vlan <= 4094:
-                raise ApiError(400, "api.err.VlanInvalid")
+                raise ApiError(400, "api.err.InvalidVlan")
+            if not 2 <= vlan <= 4009:  # go-unifi's pattern for networkconf.vlan
+                raise ApiError(400, "api.err.InvalidVlan")
             for other in self.data["networkconf"].values():
                 if other["_id"] != oid and other.get("vlan_enabled") and str(other.get("vlan")) == str(vlan):
                     raise ApiError(400, "api.err.VlanUsed")
@@ -489,7 +600,10 @@ class Controller(object):
             raise ApiError(400, "api.err.InvalidNetworkconfId")
         if obj.get("usergroup_id") not in self.data["usergroup"]:
             raise ApiError(400, "api.err.InvalidUsergroupId")
-        if not obj.get("ap_group_ids") or any(g not in self.apgroups for g in obj["ap_group_ids"]):
+        if "apgroups" in self.missing:  # an older controller: no AP groups, none required
+            if obj.get("ap_group_ids"):
+                raise ApiError(400, "api.err.InvalidPayload", field="ap_group_ids")
+        elif not obj.get("ap_group_ids") or any(g not in self.apgroups for g in obj["ap_group_ids"]):
             raise ApiError(400, "api.err.ApGroupMissing")
 
     def validate_user(self, obj, oid):
@@ -546,6 +660,7 @@ class Controller(object):
         raise ApiError(405, "api.err.MethodNotAllowed", v2=True)
 
     def validate_policy(self, obj, oid):
+        _strict(POLICY_FIELDS, obj, v2=True)
         if not obj.get("name") or obj.get("action") not in ("ALLOW", "BLOCK", "REJECT"):
             raise ApiError(400, "api.err.InvalidPayload", v2=True)
         for other in self.policies.values():
@@ -599,7 +714,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
         status, reply, headers = controller.handle(self.command, path, self.headers, self._cookies(), body)
         with controller.lock:
-            controller.log.append(dict(method=self.command, path=path, status=status, body=body,
+            controller.log.append(dict(method=self.command, path=path, status=status, body=body, time=time.monotonic(),
                                        api_key="X-API-KEY" in self.headers, csrf=self.headers.get("X-CSRF-Token")))
         self._reply(status, reply, headers)
 

@@ -55,6 +55,9 @@ def test_lifecycle_check_create_noop_update_delete(ansible, sim):
     assert "correct-horse-battery" not in out
     assert results["wlan"]["wlan"]["x_passphrase"] == "********"
     assert all(entry["csrf"] for entry in controller.writes())  # every write carried the rotated token
+    # each task logged in once and closed its session again
+    assert len(controller.requests("POST", "/api/auth/logout")) == len(controller.requests("POST", "/api/auth/login"))
+    assert controller.live_sessions() == []
 
     # the same again: no change, no write
     controller.log[:] = []
@@ -170,3 +173,5 @@ def test_legacy_controller(ansible, sim):
     assert sim.controller.requests("POST", "/api/login")
     assert not sim.controller.requests(contains="/proxy/network")
     assert sim.controller.find("networkconf", name="legacy")["vlan"] == 5
+    assert [e["status"] for e in sim.controller.requests("POST", "/api/logout")] == [200]
+    assert sim.controller.live_sessions() == []

@@ -66,7 +66,7 @@ def test_bad_subnets_and_vlans():
             "with the prefix, like 10.1.0.1/24") in errors
     assert any(e.startswith("networks 'garbage': subnet '10.1.300.1/24' is not an address") for e in errors)
     assert "networks 'no-prefix': subnet '10.2.0.1' needs a prefix length (like 10.2.0.1/24)" in errors
-    assert "networks 'vlan': vlan 4095 is outside 2-4094" in errors
+    assert "networks 'vlan': vlan 4095 is outside 2-4009 (UniFi answers api.err.InvalidVlan)" in errors
     assert "networks 'vlan-text': vlan 'x' is not a number" in errors
 
 
@@ -142,3 +142,9 @@ def test_shape_errors():
     assert unifi_site_errors({"networks": [dict(vlan=5)]}) == ["networks[0]: name is required"]
     with pytest.raises(AnsibleFilterError):
         unifi_site_errors(["not", "a", "dict"])
+
+
+def test_vlan_range_is_the_controllers_2_to_4009():
+    errors = unifi_site_errors(site(networks=[dict(name="top", vlan=4009, subnet="10.3.0.1/24"),
+                                              dict(name="over", vlan=4010, subnet="10.4.0.1/24")]))
+    assert errors == ["networks 'over': vlan 4010 is outside 2-4009 (UniFi answers api.err.InvalidVlan)"]

@@ -2,8 +2,13 @@
 
 import base64
 import json
+import ssl
+
+from urllib.error import URLError
 
 import pytest
+
+from ansible.module_utils.urls import SSLValidationError
 
 from ansible_collections.hybridops.platform.plugins.module_utils import _unifi
 from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiClient, UnifiError
@@ -215,3 +220,132 @@ def test_comparison_helpers():
     assert _unifi.mask_secrets({"x_passphrase": "s", "name": "n", "n": [{"x_key": "k"}]}) == \
         {"x_passphrase": "********", "name": "n", "n": [{"x_key": "********"}]}
     assert _unifi.normalize_mac("AA-BB-CC-00-11-22") == "aa:bb:cc:00:11:22"
+
+
+def _raising(exc):
+    calls = []
+
+    def fake(url, **kwargs):
+        calls.append(url)
+        raise exc
+    return fake, calls
+
+
+@pytest.mark.parametrize("exc", [
+    URLError(ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")),
+    SSLValidationError("Failed to validate the SSL certificate for udm.test:443"),
+])
+def test_tls_verification_failure_is_not_retried_and_names_the_options(monkeypatch, exc):
+    fake, calls = _raising(exc)
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", sleep=sleeps.append, retries=3, backoff=1.0)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 1 and sleeps == []  # failed at once: no backoff, no second attempt
+    assert "TLS verification of https://udm.test failed" in e.value.msg
+    assert "ca_path" in e.value.msg and "validate_certs" in e.value.msg
+    assert "cannot reach" not in e.value.msg
+
+
+def test_unloadable_ca_bundle_is_not_retried_and_names_ca_path(monkeypatch):
+    fake, calls = _raising(ssl.SSLError(136, "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"))
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", ca_path="/etc/hostname", sleep=sleeps.append)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 1 and sleeps == []
+    assert "ca_path '/etc/hostname' must be a readable PEM CA certificate" in e.value.msg
+
+
+def test_connection_refused_is_still_retried(monkeypatch):
+    fake, calls = _raising(URLError(ConnectionRefusedError(111, "Connection refused")))
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    sleeps = []
+    client = UnifiClient("udm.test", api_key="k", sleep=sleeps.append, retries=2, backoff=0.5)
+    with pytest.raises(UnifiError) as e:
+        client.rest_list("rest/user")
+    assert len(calls) == 3 and sleeps == [0.5, 1.0]
+    assert "cannot reach" in e.value.msg
+
+
+LOGOUT = BASE + "/api/auth/logout"
+
+
+def test_stale_csrf_token_logs_in_again_once_and_repeats(api):
+    api.on("GET", BASE + "/", Reply("<html/>"))
+    api.on("POST", LOGIN, login_reply("tok1", "csrf1"), login_reply("tok2", "csrf2"))
+    api.on("PUT", NET + "rest/firewallgroup/g1", Reply(error("api.err.InvalidCSRFToken"), status=403), ok({"_id": "g1"}))
+    api.on("POST", BASE + "/api/auth/logout", Reply({}))
+    client = session_client()
+    assert client.call("PUT", client.site_path("rest/firewallgroup/g1"), {"name": "g"}) == [{"_id": "g1"}]
+    puts = api.requests("PUT")
+    assert [p["headers"]["X-CSRF-Token"] for p in puts] == ["csrf1", "csrf2"]
+    assert len(api.requests("POST", LOGIN)) == 2
+    # the refused session is closed before the new login
+    assert [c["url"].rsplit("/", 1)[-1] for c in api.calls if c["method"] == "POST"] == ["login", "logout", "login"]
+    assert api.requests("POST", BASE + "/api/auth/logout")[0]["headers"]["Cookie"] == "TOKEN=tok1"
+
+
+def test_csrf_rejected_twice_says_csrf_not_permissions(api):
+    api.on("GET", BASE + "/", Reply("<html/>"))
+    api.on("POST", LOGIN, login_reply())
+    api.on("PUT", NET + "rest/firewallgroup/g1", Reply(error("api.err.InvalidCSRFToken"), status=403))
+    api.on("POST", BASE + "/api/auth/logout", Reply({}))
+    client = session_client()
+    with pytest.raises(UnifiError) as e:
+        client.call("PUT", client.site_path("rest/firewallgroup/g1"), {"name": "g"})
+    assert "CSRF token" in e.value.msg and "api.err.InvalidCSRFToken" in e.value.msg
+    assert "not allowed" not in e.value.msg and "role" not in e.value.msg
+    assert len(api.requests("PUT")) == 2 and len(api.requests("POST", LOGIN)) == 2
+
+
+def test_permission_403_is_not_retried_with_a_new_login(api):
+    api.on("GET", BASE + "/", Reply("<html/>"))
+    api.on("POST", LOGIN, login_reply())
+    api.on("PUT", NET + "rest/firewallgroup/g1", Reply(error("api.err.NoPermission"), status=403))
+    client = session_client()
+    with pytest.raises(UnifiError) as e:
+        client.call("PUT", client.site_path("rest/firewallgroup/g1"), {"name": "g"})
+    assert "is not allowed to PUT" in e.value.msg
+    assert len(api.requests("POST", LOGIN)) == 1
+
+
+def test_logout_closes_the_session_with_the_csrf_token(api):
+    api.on("GET", BASE + "/", Reply("<html/>"))
+    api.on("POST", LOGIN, login_reply())
+    api.on("GET", NET + "rest/user", ok())
+    api.on("POST", LOGOUT, Reply({}))
+    client = session_client()
+    client.rest_list("rest/user")
+    assert client.logout() is True
+    assert client.logout() is True  # a second call does nothing
+    (call,) = api.requests("POST", LOGOUT)
+    assert call["headers"]["Cookie"] == "TOKEN=tok1" and call["headers"]["X-CSRF-Token"] == "csrf1"
+    assert client.cookies == {} and client.logged_in is False
+
+
+def test_legacy_logout_path_and_api_key_has_nothing_to_close(api):
+    api.on("GET", BASE + "/", Reply(status=302, headers={"Location": "/manage"}))
+    api.on("POST", BASE + "/api/login", Reply(ok(), headers={"Set-Cookie": "unifises=s1; Path=/"}))
+    api.on("GET", BASE + "/api/s/default/rest/user", ok())
+    api.on("POST", BASE + "/api/logout", Reply(ok()))
+    client = session_client()
+    client.rest_list("rest/user")
+    client.logout()
+    assert len(api.requests("POST", BASE + "/api/logout")) == 1
+    api.calls[:] = []
+    UnifiClient("udm.test", api_key="k").logout()
+    assert api.calls == []
+
+
+def test_failed_logout_does_not_raise(api):
+    api.on("GET", BASE + "/", Reply("<html/>"))
+    api.on("POST", LOGIN, login_reply())
+    api.on("GET", NET + "rest/user", ok())
+    api.on("POST", LOGOUT, Reply(status=500))
+    client = session_client()
+    client.rest_list("rest/user")
+    assert client.logout() is False
+    assert len(api.requests("POST", LOGOUT)) == 1  # not retried

@@ -150,7 +150,7 @@ def test_source_is_rendered_through_the_mirror_and_signed_by_the_keyring(tmp_pat
     # the pre-staged key matched its checksum and fingerprint: it would be installed, and the lists refreshed
     assert re.search(r"TASK \[hybridops.platform.common : Install the verified key of unit-vendor\].*?\nchanged:",
                      output, re.S), output[-3000:]
-    assert "Refresh the package lists after unit-vendor changed" in output
+    assert "Refresh the package lists after a change of unit-vendor" in output
 
 
 def test_flat_repository_has_no_components_line(tmp_path, server, key):

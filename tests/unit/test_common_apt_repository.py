@@ -171,3 +171,14 @@ def test_key_with_another_fingerprint_is_refused_before_it_is_installed(tmp_path
     assert re.search(r"is not the key\s+0123456789ABCDEF0123456789ABCDEF01234567; nothing was installed", output), \
         output[-3000:]
     assert "Write the APT source unit-vendor" not in output
+
+
+def test_check_mode_on_a_fresh_host_does_not_fail(tmp_path, server, key):
+    # nothing downloaded yet: no key to read or install, but the source and the refresh are reported
+    rc, output = run_entry_point(tmp_path, good(server, key))
+    assert rc == 0, output[-3000:]
+    assert re.search(r"TASK \[hybridops.platform.common : Install the verified key of unit-vendor\].*?\nskipping:",
+                     output, re.S), output[-3000:]
+    assert re.search(r"TASK \[hybridops.platform.common : Write the APT source unit-vendor\].*?\nchanged:",
+                     output, re.S), output[-3000:]
+    assert recap_changed(output) > 0

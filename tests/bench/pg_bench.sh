@@ -15,7 +15,9 @@ for n in "${members[@]}"; do
 done
 [[ -n "$leader" ]] || { echo "no leader found" >&2; exit 1; }
 client=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
-leader_ip=$(podman exec "$leader" sh -c "ip -4 -o addr show eth0 | awk '{print \$4}' | cut -d/ -f1")
+# the leader may also hold the keepalived VIP (the entry address) on eth0: take its own address
+leader_ip=$(podman exec "$leader" sh -c "ip -4 -o addr show eth0 | awk '{print \$4}' | cut -d/ -f1" |
+  grep -vxF "$entry" | head -n1)
 bin=$(podman exec "$client" sh -c 'ls -d /usr/lib/postgresql/*/bin | tail -n1')
 
 pgb() {  # host port args...

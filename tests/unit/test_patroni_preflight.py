@@ -49,6 +49,9 @@ CASES = {
                          r"database 'billing' is owned by 'billing_owner', which is\s+not declared in patroni_users"),
     "missing password": ({"patroni_replication_password": ""},
                          r"must all be set.*Empty: patroni_replication_password"),
+    "PGDG mirror without a key checksum": ({"patroni_postgresql_repo_url": "https://apt.postgresql.org/pub/repos/apt",
+                                            "patroni_postgresql_repo_key_url": "https://www.postgresql.org/media/keys/ACCC4CF8.asc"},
+                                           r"hybridops-postgresql.*key.checksum must pin the key"),
 }
 
 

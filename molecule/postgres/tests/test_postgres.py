@@ -76,6 +76,14 @@ def test_declared_objects_exist_on_the_cluster():
     assert res.stdout.strip() == "pgcrypto"
 
 
+def test_pg_config_setting_reached_every_member():
+    # side effect: playbooks/pg_config.yml set work_mem (a reload, no restart) through PATCH /config
+    for name in MEMBERS:
+        res = psql(host("pg4"), "SHOW work_mem", port=5432, target=ADDR[name])
+        assert res.rc == 0, res.stderr
+        assert res.stdout.strip() == "8MB", (name, res.stdout)
+
+
 def test_pg_hba_refuses_passwordless_and_non_tls_remote_logins():
     client = host("pg4")
     no_password = psql(client, "SELECT 1", port=5432, target=ADDR["pg1"], password=None)

@@ -43,7 +43,7 @@ def scratch(tmp_path_factory):
 
 
 def test_changelog_fragments_lint(scratch):
-    _, dest = scratch
+    dest = scratch[1]
     proc = _run([str(BIN / "antsibull-changelog"), "lint"], dest)
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
@@ -64,7 +64,7 @@ def test_changelog_release_lists_new_roles_and_filters(scratch):
 
 @pytest.mark.parametrize("name", [n for names in FILTERS.values() for n in names])
 def test_every_filter_is_documented(scratch, name):
-    root, _ = scratch
+    root = scratch[0]
     proc = _run([str(BIN / "ansible-doc"), "-t", "filter", "--json", f"hybridops.platform.{name}"], root,
                 ANSIBLE_COLLECTIONS_PATH=str(root))
     assert proc.returncode == 0, proc.stderr
@@ -80,7 +80,7 @@ def test_every_filter_in_a_module_has_a_doc_file():
 
 
 def test_tarball_has_no_development_material(scratch, tmp_path):
-    _, dest = scratch
+    dest = scratch[1]
     (dest / "tests" / "output").mkdir(parents=True, exist_ok=True)
     (dest / "tests" / "output" / "stray.log").write_text("a dirty tree")
     proc = _run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(dest)], dest)

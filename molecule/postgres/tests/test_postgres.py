@@ -122,5 +122,10 @@ def test_etcd_is_tls_only():
 def test_haproxy_config_valid_and_vip_on_exactly_one_balancer(name):
     node = host(name)
     assert node.run("haproxy -c -f /etc/haproxy/haproxy.cfg").rc == 0
+    # the stats page answers over TLS, its certificate verified against the collection CA
+    stats = node.run(f"curl -sf -m 5 -o /dev/null -w '%{{http_code}}' -u admin:molecule-stats-pw "
+                     f"--cacert /etc/haproxy/pki/ca.crt https://{ADDR[name]}:7000/")
+    assert stats.rc == 0 and stats.stdout == "200", stats.stdout + stats.stderr
+    assert node.run(f"curl -s -m 5 -u admin:molecule-stats-pw http://{ADDR[name]}:7000/").rc != 0
     holders = [n for n in ("pg1", "pg2") if VIP in host(n).run("ip -4 -o addr show").stdout]
     assert len(holders) == 1, holders

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: HybridOps platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which CA a host trusts, and the ca.crt it should hold, for the pki role's `certificate` entry point.
+
+pki_trust(held, ca, rotate=False, finish=False, cert='') compares the CA bundle a host holds (the text of an existing
+ca.crt, '' when there is none) with the CA certificate the role would use, by SHA-256 fingerprint:
+
+  foreign   the host holds a ca.crt and the role's CA is not in it: its certificates come from another CA.
+            The role refuses to go on unless a rotation was asked for (rotate).
+  bundle    the ca.crt to install: the role's CA first, then the other CAs the host trusts, kept during a
+            rotation and in the steady state after it; `finish` drops them (the last step of a rotation).
+  others    fingerprints of the other CAs in the bundle.
+  signed    whether `cert` (the text of the host's current certificate; '' when none) was signed by the role's
+            CA (None without a certificate): a certificate of another CA is re-issued.
+
+pki_trust_map(requests, held, ca, rotate, finish) applies pki_trust to every request (name -> trust).
+
+pki_requests(certificates, default_sans, common_name) fills in the defaults of each request of pki_certificates
+and adds the paths: cert (<directory>/<name>.crt), key (<name>.key) and ca (<directory>/ca.crt).
+
+pki_result(requests, held, issued, changed) builds pki_certificates_result: for each name, changed (bool),
+serial (int, None when the host has no certificate yet, e.g. in check mode), certificate, key and ca (paths).
+`held` maps paths to the PEM text the host held, `issued` names to the PEM just installed.
+
+Fingerprints are upper-case hex pairs separated by colons, as `openssl x509 -fingerprint -sha256` prints them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # pragma: no cover - reported when the filter is used
+    HAS_CRYPTOGRAPHY = False
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.S)
+
+
+def _fingerprint(pem):
+    try:
+        cert = x509.load_pem_x509_certificate(to_bytes(pem))
+    except ValueError as exc:
+        raise AnsibleFilterError("pki_trust: not a PEM certificate: %s" % exc)
+    return ":".join("%02X" % b for b in bytearray(cert.fingerprint(hashes.SHA256())))
+
+
+def _signed_by(cert_pem, ca_pem):
+    cert = x509.load_pem_x509_certificate(to_bytes(cert_pem))
+    ca = x509.load_pem_x509_certificate(to_bytes(ca_pem))
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError):  # not issued (or not signed) by this CA
+        return False
+    return True
+
+
+def pki_trust(held, ca, rotate=False, finish=False, cert=""):
+    """Compare the bundle a host holds with the role's CA; see the module docstring for what it returns."""
+    if not HAS_CRYPTOGRAPHY:
+        raise AnsibleFilterError("pki_trust needs the Python cryptography library on the controller")
+    ca_pems = _PEM.findall(to_text(ca or ""))
+    if len(ca_pems) != 1:
+        raise AnsibleFilterError("pki_trust: the CA must be exactly one PEM certificate, got %d" % len(ca_pems))
+    ca_pem = ca_pems[0]
+    ca_fp = _fingerprint(ca_pem)
+    held_pems = _PEM.findall(to_text(held or ""))
+    held_fps = [_fingerprint(pem) for pem in held_pems]
+    foreign = bool(held_pems) and ca_fp not in held_fps
+    others = []
+    other_pems = []
+    if not finish:
+        for pem, fp in zip(held_pems, held_fps):
+            if fp != ca_fp and fp not in others:
+                others.append(fp)
+                other_pems.append(pem)
+    cert_pems = _PEM.findall(to_text(cert or ""))
+    signed = _signed_by(cert_pems[0], ca_pem) if cert_pems else None
+    bundle = "\n".join([ca_pem] + other_pems) + "\n"
+    return {
+        "foreign": foreign,
+        "rotating": bool(rotate) and foreign,
+        "ca_fingerprint": ca_fp,
+        "held": held_fps,
+        "others": others,
+        "bundle": bundle,
+        "signed": signed,
+    }
+
+
+def pki_trust_map(requests, held, ca, rotate=False, finish=False):
+    """pki_trust for every request (name -> trust), from `held` (path -> PEM text the host holds)."""
+    held = held or {}
+    return dict(
+        (req["name"], pki_trust(held.get(req["ca"], ""), ca, rotate, finish, held.get(req["cert"], "")))
+        for req in requests
+    )
+
+
+_DEFAULTS = (
+    ("usage", "server"),
+    ("directory_mode", "0750"),
+    ("owner", "root"),
+    ("group", "root"),
+    ("mode", "0640"),
+)
+
+
+def pki_requests(certificates, default_sans, common_name):
+    """pki_certificates with the defaults filled in and the paths of the files added."""
+    requests = []
+    names = set()
+    for cert in certificates or []:
+        if not isinstance(cert, dict) or not cert.get("name") or not cert.get("directory"):
+            raise AnsibleFilterError("pki_requests: every certificate needs a name and a directory, got %r" % (cert,))
+        if cert["name"] in names:
+            raise AnsibleFilterError("pki_requests: the name %s is given twice" % cert["name"])
+        names.add(cert["name"])
+        req = dict(cert)
+        for key, default in _DEFAULTS:
+            req[key] = cert.get(key) or default
+        req["common_name"] = cert.get("common_name") or common_name
+        req["subject_alt_names"] = list(cert.get("subject_alt_names") or default_sans)
+        notify = cert.get("notify") or []
+        req["notify"] = [notify] if isinstance(notify, str) else list(notify)
+        directory = str(cert["directory"]).rstrip("/") or "/"
+        req["cert"] = "%s/%s.crt" % (directory, cert["name"])
+        req["key"] = "%s/%s.key" % (directory, cert["name"])
+        req["ca"] = "%s/ca.crt" % directory
+        requests.append(req)
+    return requests
+
+
+def pki_result(requests, held, issued, changed):
+    """pki_certificates_result: name -> changed, serial, certificate, key, ca."""
+    result = {}
+    for req in requests:
+        pem = (issued or {}).get(req["name"]) or (held or {}).get(req["cert"]) or ""
+        pems = _PEM.findall(to_text(pem))
+        serial = x509.load_pem_x509_certificate(to_bytes(pems[0])).serial_number if pems else None
+        result[req["name"]] = {
+            "changed": req["name"] in (changed or []),
+            "serial": serial,
+            "certificate": req["cert"],
+            "key": req["key"],
+            "ca": req["ca"],
+        }
+    return result
+
+
+class FilterModule(object):
+    """CA trust of the pki role."""
+
+    def filters(self):
+        return {"pki_trust": pki_trust, "pki_trust_map": pki_trust_map, "pki_requests": pki_requests, "pki_result": pki_result}

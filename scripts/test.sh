@@ -44,7 +44,7 @@ sanity() {
   mkdir -p "$home/.ansible/test/cache"
   for v in 24_2 25_0 25_1 25_2 25_3; do cp scripts/ansible-test-get-pip.py "$home/.ansible/test/cache/get_pip_$v.py"; done
   (cd "$dest" && HOME="$home" ansible-test sanity --venv --python "$pyver" \
-     plugins/ tests/ 2>&1 | tail -n 60)
+     plugins/ tests/ 2>&1 | { grep -v "^Running sanity test" || true; } | tail -n 150)
 }
 
 unit() {

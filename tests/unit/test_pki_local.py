@@ -121,7 +121,7 @@ def ca_bundle(path):
 
 
 def test_certificate_list_renewal_and_crl(tmp_path):
-    rc, out, _, first, handlers = play(tmp_path)
+    rc, out, _changed, first, handlers = play(tmp_path)
     assert rc == 0, out
     result = first["result"]
     assert set(result) == {"web", "api"}
@@ -147,7 +147,7 @@ def test_certificate_list_renewal_and_crl(tmp_path):
     assert not any(r["changed"] for r in again["result"].values())
     assert {n: r["serial"] for n, r in again["result"].items()} == {n: r["serial"] for n, r in result.items()}
 
-    rc, out, _, renewed, handlers = play(tmp_path, sans=("DNS:web.example",), revoked_names=("web",))
+    rc, out, _changed, renewed, handlers = play(tmp_path, sans=("DNS:web.example",), revoked_names=("web",))
     assert rc == 0, out
     assert renewed["result"]["web"]["changed"] is True
     assert renewed["result"]["api"]["changed"] is False
@@ -163,7 +163,7 @@ def test_certificate_list_renewal_and_crl(tmp_path):
 
 
 def test_check_mode_on_a_fresh_host(tmp_path):
-    rc, out, _, _, _ = play(tmp_path, args=("--check",))
+    rc, out, _changed, _result, _handlers = play(tmp_path, args=("--check",))
     assert rc == 0, out
     assert not (tmp_path / "target" / "web.crt").exists()
 
@@ -173,14 +173,14 @@ def snapshot(directory):
 
 
 def test_another_ca_is_refused_then_rotated(tmp_path):
-    rc, out, _, first, _ = play(tmp_path, ca_name="ca-old")
+    rc, out, _changed, first, _handlers = play(tmp_path, ca_name="ca-old")
     assert rc == 0, out
     target = tmp_path / "target"
     old_fp = fingerprint(tmp_path / "ca-old" / "ca.crt")
     before = snapshot(target)
 
     # A new CA (a fresh controller home, another directory): hosts holding the old one are refused
-    rc, out, _, _, handlers = play(tmp_path, ca_name="ca-new")
+    rc, out, _changed, _result, handlers = play(tmp_path, ca_name="ca-new")
     assert rc != 0, out
     new_fp = fingerprint(tmp_path / "ca-new" / "ca.crt")
     assert old_fp != new_fp
@@ -191,7 +191,7 @@ def test_another_ca_is_refused_then_rotated(tmp_path):
     assert handlers == []
 
     # Step 1: rotate - both CAs trusted, every certificate re-issued by the new CA
-    rc, out, _, rotated, handlers = play(tmp_path, ca_name="ca-new", pki_ca_rotate=True)
+    rc, out, _changed, rotated, handlers = play(tmp_path, ca_name="ca-new", pki_ca_rotate=True)
     assert rc == 0, out
     assert ca_bundle(target / "ca.crt") == [new_fp, old_fp]
     assert all(r["changed"] for r in rotated["result"].values())
@@ -201,13 +201,13 @@ def test_another_ca_is_refused_then_rotated(tmp_path):
         assert rotated["result"][name]["serial"] != first["result"][name]["serial"]
 
     # Step 2: runs without the switch keep both CAs trusted and change nothing
-    rc, out, changed, _, _ = play(tmp_path, ca_name="ca-new")
+    rc, out, changed, _result, _handlers = play(tmp_path, ca_name="ca-new")
     assert rc == 0, out
     assert changed == [], out
     assert ca_bundle(target / "ca.crt") == [new_fp, old_fp]
 
     # Step 3: finish - the old CA is dropped, the certificates stay
-    rc, out, _, finished, handlers = play(tmp_path, ca_name="ca-new", pki_ca_rotate_finish=True)
+    rc, out, _changed, finished, handlers = play(tmp_path, ca_name="ca-new", pki_ca_rotate_finish=True)
     assert rc == 0, out
     assert ca_bundle(target / "ca.crt") == [new_fp]
     assert {n: r["serial"] for n, r in finished["result"].items()} == {
@@ -215,18 +215,18 @@ def test_another_ca_is_refused_then_rotated(tmp_path):
     assert sorted(handlers) == ["Restart api", "Restart web"], out
 
     # The old CA is now foreign again: going back needs the switch too
-    rc, out, _, _, _ = play(tmp_path, ca_name="ca-old")
+    rc, out, _changed, _result, _handlers = play(tmp_path, ca_name="ca-old")
     assert rc != 0
 
 
 def test_ca_passphrase_is_required_and_checked(tmp_path):
-    rc, out, _, _, _ = play(tmp_path, passphrase=None)
+    rc, out, _changed, _result, _handlers = play(tmp_path, passphrase=None)
     assert rc != 0
     assert "pki_ca_passphrase is not set" in out
-    rc, out, _, _, _ = play(tmp_path)
+    rc, out, _changed, _result, _handlers = play(tmp_path)
     assert rc == 0, out
     key = (tmp_path / "ca" / "ca.key").read_text()
-    rc, out, _, _, _ = play(tmp_path, passphrase="a-different-passphrase")
+    rc, out, _changed, _result, _handlers = play(tmp_path, passphrase="a-different-passphrase")
     assert rc != 0
     assert "does not decrypt" in out
     assert (tmp_path / "ca" / "ca.key").read_text() == key

@@ -52,8 +52,8 @@ def _cert(name, issuer_key=None, issuer_name=None, serial=1):
 def cas():
     old_key, old_name, old_pem, old_fp = _cert("old CA")
     new_key, new_name, new_pem, new_fp = _cert("new CA")
-    _, _, leaf_old, _ = _cert("web", old_key, old_name, serial=77)
-    _, _, leaf_new, _ = _cert("web", new_key, new_name, serial=88)
+    leaf_old = _cert("web", old_key, old_name, serial=77)[2]
+    leaf_new = _cert("web", new_key, new_name, serial=88)[2]
     return {"old": (old_pem, old_fp), "new": (new_pem, new_fp), "leaf_old": leaf_old, "leaf_new": leaf_new}
 
 
@@ -67,7 +67,7 @@ def test_fresh_host_trusts_only_the_ca(cas):
 
 
 def test_same_ca_is_idempotent(cas):
-    pem, _ = cas["new"]
+    pem = cas["new"][0]
     trust = pki_trust(pem, pem, cert=cas["leaf_new"])
     assert trust["foreign"] is False
     assert trust["bundle"] == pem
@@ -107,9 +107,9 @@ def test_ca_must_be_one_certificate(cas):
 
 
 def test_requests_defaults_and_paths():
-    reqs = pki_requests([{"name": "a", "directory": "/etc/x/"}, {"name": "b", "directory": "/etc/y",
-                                                                  "usage": "client", "notify": "Restart y"}],
-                        ["DNS:h"], "h")
+    wanted = [{"name": "a", "directory": "/etc/x/"},
+              {"name": "b", "directory": "/etc/y", "usage": "client", "notify": "Restart y"}]
+    reqs = pki_requests(wanted, ["DNS:h"], "h")
     assert reqs[0]["cert"] == "/etc/x/a.crt" and reqs[0]["key"] == "/etc/x/a.key" and reqs[0]["ca"] == "/etc/x/ca.crt"
     assert reqs[0]["subject_alt_names"] == ["DNS:h"] and reqs[0]["common_name"] == "h"
     assert reqs[0]["usage"] == "server" and reqs[0]["mode"] == "0640" and reqs[0]["notify"] == []

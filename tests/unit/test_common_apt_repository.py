@@ -46,6 +46,8 @@ def key(tmp_path_factory):
     colons = subprocess.run([*gpg, "--with-colons", "--list-keys"], check=True, capture_output=True, text=True,
                             timeout=60).stdout
     fingerprint = re.search(r"^fpr:+([0-9A-F]{40}):", colons, re.M).group(1)
+    # key generation started a gpg-agent for this home: leave no daemon behind
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False, capture_output=True, timeout=60)
     return armored, fingerprint
 
 

@@ -315,7 +315,7 @@ def scenario_partition(cluster, dsn, duration):
              if control else "NO other member acknowledged a write through the entry point (FAILED)")
           + f"; {both} of {samples} samples with two writable members", flush=True)
     return {"old_leader": leader, "new_leader": control["member"] if control else None,
-            "demoted_after_s": demoted_after, "positive_control": control,
+            "demoted_after_s": None if demoted_after is None else round(demoted_after, 1), "positive_control": control,
             "split_brain_samples": both, "samples": samples}
 
 

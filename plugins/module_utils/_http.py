@@ -46,8 +46,8 @@ class HttpApiError(Exception):
         self.transient = transient
 
 
-TLS_HINT = ("set ca_path to the CA certificate (PEM) that signed the appliance's certificate, or, for a lab only, "
-            "validate_certs: false")
+TLS_HINT = ("set ca_path to the CA certificate (PEM) that signed the appliance's certificate and keep validate_certs "
+            "on (a lab or test appliance gets a CA of its own, never unverified TLS)")
 
 
 def _tls_failure(error):

@@ -16,6 +16,11 @@ def run_playbook(workdir, playbook, *args, timeout=600):
     """Write `playbook` (YAML text) into `workdir` and run it; returns (rc, stdout + stderr)."""
     path = pathlib.Path(workdir) / "play.yml"
     path.write_text(playbook)
+    return run_playbook_file(workdir, path, *args, timeout=timeout)
+
+
+def run_playbook_file(workdir, path, *args, timeout=600):
+    """Run the playbook at `path` (one of playbooks/, say) from `workdir`; returns (rc, stdout + stderr)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(

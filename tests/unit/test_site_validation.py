@@ -1,15 +1,13 @@
 """A site run checks every role's inputs in its first play: a bad value stops it before any host (or the UniFi
 API) is touched, with the error alone - not the role's whole argument specification - and a good site passes."""
 
-import os
-import pathlib
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from .playbooks import ROOT, run_playbook_file
+
 GOOD = {
     "patroni_superuser_password": "unit-superuser-pw",
     "patroni_replication_password": "unit-replication-pw",
@@ -31,14 +29,9 @@ def run_site(tmp_path, overrides, playbook="site.yml"):
         },
     }}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
-    # Only the validation play: its tag-free tasks run, the capability plays are limited away by --tags.
-    proc = subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"), "--check",
-         "--tags", "never_any_real_tag", "--skip-tags", "never", str(ROOT / "playbooks" / playbook)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
+    # Only the validation play: its tasks are tagged always, the capability plays are limited away by --tags.
+    return run_playbook_file(tmp_path, ROOT / "playbooks" / playbook, "-i", str(tmp_path / "hosts.yml"), "--check",
+                             "--tags", "never_any_real_tag", "--skip-tags", "never", timeout=300)
 
 
 @pytest.mark.parametrize("playbook", ["site.yml", "postgres_cluster.yml"])

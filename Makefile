@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIOS ?=
 
-.PHONY: help deps images lab lab-destroy lab-bench pkg-cache test lint sanity unit molecule changelog
+.PHONY: help deps images lab lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ lab-bench: images ## Measure the lab: fresh first converge, no-op re-run (ratio)
 pkg-cache: deps ## Start the host's Debian package cache for the lab and the tests (scripts/pkg-cache.sh)
 	@bash scripts/pkg-cache.sh start
 
-test: images ## The whole suite: yamllint, ansible-lint, sanity, unit tests, every Molecule scenario
+test: images ## The whole suite: yamllint, ansible-lint, sanity, Galaxy's importer, unit tests, every Molecule scenario
 	@bash scripts/test.sh all
 
 lint: deps ## yamllint + ansible-lint only
@@ -34,6 +34,9 @@ lint: deps ## yamllint + ansible-lint only
 
 sanity: deps ## ansible-test sanity for the plugins
 	@bash scripts/test.sh sanity
+
+galaxy: deps ## Galaxy's importer on the built tarball (ansible-doc, ansible-lint production): no ERROR or WARNING
+	@bash scripts/test.sh galaxy
 
 unit: deps ## pytest unit tests
 	@bash scripts/test.sh unit

@@ -2,7 +2,7 @@
 # The test harness behind `make test`. Stages: lint (yamllint, ansible-lint), sanity (ansible-test for the
 # plugins), unit (pytest), molecule (every scenario, through pytest). Prints a timing table and ends with one
 # summary line over every pytest stage.
-# Usage: scripts/test.sh all|lint|sanity|unit|molecule
+# Usage: scripts/test.sh all|lint|sanity|galaxy|unit|molecule
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -45,6 +45,11 @@ sanity() {
   for v in 24_2 25_0 25_1 25_2 25_3; do cp scripts/ansible-test-get-pip.py "$home/.ansible/test/cache/get_pip_$v.py"; done
   (cd "$dest" && HOME="$home" ansible-test sanity --venv --python "$pyver" \
      plugins/ tests/ 2>&1 | { grep -v "^Running sanity test" || true; } | tail -n 150)
+}
+
+# Galaxy's importer on the built tarball (scripts/galaxy-import.sh): no ERROR or WARNING.
+galaxy() {
+  bash scripts/galaxy-import.sh
 }
 
 unit() {
@@ -124,12 +129,14 @@ what=${1:-all}
 case $what in
   lint) run_stage lint lint ;;
   sanity) run_stage sanity sanity ;;
+  galaxy) run_stage galaxy galaxy ;;
   unit) run_stage unit unit ;;
   molecule) run_stage molecule molecule_all ;;
   all)
     start_wheels
     run_stage lint lint
     run_stage sanity sanity
+    run_stage galaxy galaxy
     run_stage unit unit
     run_stage molecule molecule_all
     ;;

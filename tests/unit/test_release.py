@@ -2,6 +2,7 @@
 built tarball carries only what a user needs."""
 
 import json
+import re
 import os
 import pathlib
 import shutil
@@ -14,10 +15,20 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
-FILTERS = {
-    "llm_sizing.py": ["llm_model", "llm_memory", "llm_fit", "llm_tensor_parallel"],
-    "unifi_validate.py": ["unifi_site_errors"],
-}
+
+
+def _filters():
+    """Every filter each plugins/filter/*.py exports (read from its FilterModule), so a new one cannot be missed."""
+    found = {}
+    for path in sorted((ROOT / "plugins" / "filter").glob("*.py")):
+        text = path.read_text()
+        match = re.search(r"def filters\(self\):\s*return\s*(\{.*?\})", text, re.S)
+        assert match, f"{path.name} has no FilterModule.filters()"
+        found[path.name] = sorted(re.findall(r"[\"']([a-z0-9_]+)[\"']\s*:", match.group(1)))
+    return found
+
+
+FILTERS = _filters()
 DEV_MATERIAL = {"tests", "scripts", "molecule", "Makefile", "ansible.cfg", ".config", ".ci", ".cache", ".venv",
                 "requirements-dev.txt"}
 

@@ -42,8 +42,9 @@ CHECK_CHANGELOG = True
 RUN_ANSIBLE_TEST = False
 CFG
 rc=0
-GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" PATH="$venv/bin:$PATH" HOME="$work" \
-  "$venv/bin/python" -m galaxy_importer.main "$tarball" >"$work/import.log" 2>&1 || rc=$?
+# (in the scratch directory: the importer writes importer_result.json into its working directory)
+(cd "$work" && GALAXY_IMPORTER_CONFIG="$work/galaxy-importer.cfg" PATH="$venv/bin:$PATH" HOME="$work" \
+  "$venv/bin/python" -m galaxy_importer.main "$tarball" >"$work/import.log" 2>&1) || rc=$?
 findings=$(grep -E '^(ERROR|WARNING)' "$work/import.log" || true)
 if ((rc != 0)) || [[ -n "$findings" ]] || ! grep -q 'Importer processing completed successfully' "$work/import.log"; then
   tail -n 60 "$work/import.log" >&2

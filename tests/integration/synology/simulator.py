@@ -239,6 +239,8 @@ class Dsm(object):
         for failure in self.failures:
             if failure["api"] == api and failure["method"] == method and failure["count"] > 0:
                 failure["count"] -= 1
+                if failure["code"] in (106, 107, 119):  # DSM answers these for a session it no longer has
+                    self.sessions.pop(params["_sid"], None)
                 raise DsmError(failure["code"])
         if admin_only and session["user"] not in self.groups["administrators"]["members"]:
             raise DsmError(105)

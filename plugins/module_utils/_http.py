@@ -6,7 +6,7 @@
 """Generic JSON-over-HTTPS client shared by the appliance API clients of this collection.
 
 Private to the collection (leading underscore): no compatibility promise outside it. It knows nothing about a
-particular appliance: a subclass (``_unifi.py``, later a Synology DSM client) adds authentication and the shape of
+particular appliance: a subclass (``_unifi.py``, ``_synology.py``) adds authentication and the shape of
 the appliance's replies. This file owns transport concerns only:
 
 * one place that calls ``ansible.module_utils.urls.open_url`` (tests patch ``open_url`` in this module),

@@ -47,6 +47,7 @@ options:
     description:
       - Local groups the user is a member of. The groups must exist (see M(hybridops.platform.synology_group)).
       - Every local user is also in DSM's C(users) group; it need not be listed and is never left.
+      - Left out, membership is neither read nor changed.
     type: list
     elements: str
   append:
@@ -109,8 +110,11 @@ class SynologyUser(SynologyObjectModule):
         self._members = {}
         for user in self.list_users():
             if user.get("name") == self.params["name"]:
-                return dict(name=user["name"], description=user.get("description", ""), email=user.get("email", ""),
-                            groups=self.groups_of(user["name"]))
+                current = dict(name=user["name"], description=user.get("description", ""),
+                               email=user.get("email", ""))
+                if self.params["groups"] is not None:  # membership is read only when it is managed
+                    current["groups"] = self.groups_of(user["name"])
+                return current
         return None
 
     def all_groups(self):

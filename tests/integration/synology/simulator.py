@@ -15,8 +15,9 @@ What it models (from public sources; see docs/synology.md for which fact came fr
   unknown method: 103; version outside the advertised range: 104; a required parameter missing: 114; a value
   DSM cannot parse (JSON fields): 120.
 * Login: ``SYNO.API.Auth`` ``method=login`` (``account``, ``passwd``; ``enable_syno_token=yes`` adds ``synotoken``)
-  answers ``sid``. Wrong password 400, disabled account 401, an account with 2-step verification 403 (406 when
-  ``otp_enforced``); ``method=logout`` with ``_sid`` ends the session.
+  answers ``sid``. Wrong password 400, disabled account 401, an account with 2-step verification 403
+  (``otp-admin``; 406 for ``otp-enforced``, or for every such account with ``otp_enforced``); ``method=logout``
+  with ``_sid`` ends the session.
 * Every other call needs ``_sid`` of a live session (else 119) and, when the session was opened with a SynoToken,
   the ``X-SYNO-TOKEN`` header (or ``SynoToken`` field) with it (else 119). A session expires after
   ``expire_sessions_after(n)`` more authenticated requests (then 106, and it is gone). Non-administrators get 105
@@ -50,6 +51,7 @@ from ..unifi.simulator import make_tls
 
 ADMIN = ("admin", "admin-password")
 OTP_ADMIN = ("otp-admin", "otp-password")
+OTP_ENFORCED = ("otp-enforced", "otp-password")
 
 # name: (path, minVersion, maxVersion, methods, admin only)
 APIS = {
@@ -139,6 +141,8 @@ class Dsm(object):
             }
             self._user(ADMIN[0], ADMIN[1], "System default user", admin=True)
             self._user(OTP_ADMIN[0], OTP_ADMIN[1], "Admin with 2-step verification", admin=True, otp=True)
+            self._user(OTP_ENFORCED[0], OTP_ENFORCED[1], "Admin under an enforced 2-step policy", admin=True,
+                       otp="enforced")
             self._user("guest", secrets.token_hex(8), "Guest", disabled=True)
             self.shares = {}
             self.permissions = {}
@@ -159,6 +163,27 @@ class Dsm(object):
         self.shares[name] = dict(name=name, vol_path=vol_path, desc=desc, share_quota=quota, recyclebin=recyclebin,
                                  hidden=hidden, uuid=secrets.token_hex(16))
         self.permissions[name] = {}
+
+    # -- seeding (tests start from a state without an apply run) ------------------------------------------------------
+    def add_group(self, name, description=""):
+        with self.lock:
+            self.groups[name] = dict(gid=self.next_gid, description=description, members=set())
+            self.next_gid += 1
+
+    def add_user(self, name, password, description="", groups=()):
+        with self.lock:
+            self._user(name, password, description)
+            for group in groups:
+                self.groups[group]["members"].add(name)
+
+    def add_share(self, name, vol_path="/volume1", desc="", quota=0, recyclebin=True):
+        with self.lock:
+            self._share(name, vol_path, desc, quota, recyclebin)
+
+    def set_access(self, share, kind, name, access):
+        with self.lock:
+            self.permissions[share][(kind, name)] = dict(is_writable=access == "rw", is_readonly=access == "ro",
+                                                         is_deny=access == "no_access")
 
     # -- failure modes and inspection ------------------------------------------------------------------------------
     def expire_sessions_after(self, requests):
@@ -261,7 +286,7 @@ class Dsm(object):
         if user["disabled"]:
             raise DsmError(401)
         if user["otp"]:
-            raise DsmError(406 if self.otp_enforced else 403)
+            raise DsmError(406 if self.otp_enforced or user["otp"] == "enforced" else 403)
         sid = secrets.token_urlsafe(24)
         session = dict(user=user["name"], token=None, requests=0)
         data = dict(sid=sid, did=secrets.token_hex(8), is_portal_port=False)

@@ -4,7 +4,7 @@ and secrets kept out of -vvv output. Every session a module opens is closed agai
 
 import time
 
-from .simulator import ADMIN, OTP_ADMIN
+from .simulator import ADMIN, OTP_ADMIN, OTP_ENFORCED
 
 
 def task(title, module, **args):
@@ -15,20 +15,21 @@ def failing(title, module, **args):
     return dict(task(title, module, **args), ignore_errors=True)
 
 
-def test_two_factor_account_is_refused_with_the_reason(synology_ansible, dsm_sim):
+def test_two_factor_accounts_and_wrong_passwords_are_refused(synology_ansible, dsm_sim):
     dsm = dsm_sim.dsm
-    otp = synology_ansible.connection(username=OTP_ADMIN[0], password=OTP_ADMIN[1])
-    rc, results, out = synology_ansible.play([failing("otp", "synology_info", **otp)], module_defaults=False)
+    tasks = [
+        failing("otp", "synology_info", **synology_ansible.connection(username=OTP_ADMIN[0],
+                                                                      password=OTP_ADMIN[1])),
+        failing("enforced", "synology_info", **synology_ansible.connection(username=OTP_ENFORCED[0],
+                                                                           password=OTP_ENFORCED[1])),
+        failing("wrong", "synology_info", **synology_ansible.connection(password="not-the-password")),
+    ]
+    rc, results, out = synology_ansible.play(tasks, module_defaults=False)
     assert rc == 0, out
     msg = results["otp"]["msg"]
-    assert "2-step verification" in msg and "DSM error 403" in msg
+    assert "2-step verification" in msg and "DSM error 403" in msg and results["otp"]["code"] == 403
     assert "dedicated service account without 2-step verification" in msg
-    dsm.otp_enforced = True
-    rc, results, out = synology_ansible.play([failing("otp", "synology_info", **otp)], module_defaults=False)
-    assert "DSM error 406" in results["otp"]["msg"] and "service account" in results["otp"]["msg"]
-    assert results["otp"]["code"] == 406
-    wrong = synology_ansible.connection(password="not-the-password")
-    rc, results, out = synology_ansible.play([failing("wrong", "synology_info", **wrong)], module_defaults=False)
+    assert "DSM error 406" in results["enforced"]["msg"] and "service account" in results["enforced"]["msg"]
     assert "DSM error 400" in results["wrong"]["msg"] and "not-the-password" not in out
     assert [e["code"] for e in dsm.calls("SYNO.API.Auth", "login")] == [403, 406, 400]
     assert dsm.writes() == [] and dsm.live_sessions() == []
@@ -103,17 +104,16 @@ def test_tls_failure_without_ca_is_immediate(synology_ansible, dsm_sim):
 
 
 def test_secrets_never_in_verbose_output(synology_ansible, dsm_sim):
-    tasks = [task("user", "synology_user", name="restic", user_password="user-secret-value-42",
-                  update_password="always")]
-    rc, _results, out = synology_ansible.play(tasks, diff=True, json_output=False, extra=["-vvv"])
-    assert rc == 0, out
-    assert "changed: [localhost]" in out
-    assert "user-secret-value-42" not in out and ADMIN[1] not in out
-    assert dsm_sim.dsm.users["restic"]["password"] == "user-secret-value-42"
-    # environment fallback for the connection: no credentials in the play at all
+    # connection from the environment (no credentials in the play), a user password in the task, -vvv and --diff
     env = dict(SYNOLOGY_HOST=dsm_sim.host, SYNOLOGY_USERNAME=ADMIN[0], SYNOLOGY_PASSWORD=ADMIN[1],
                SYNOLOGY_CA_PATH=dsm_sim.ca_path)
-    rc, _results, out = synology_ansible.play([task("info", "synology_info", gather_subset=["system"])],
-                                              module_defaults=False, env=env, json_output=False, extra=["-vvv"])
-    assert rc == 0 and '"model": "DS920+"' in out, out
-    assert ADMIN[1] not in out
+    tasks = [task("user", "synology_user", name="restic", user_password="user-secret-value-42",
+                  update_password="always"),
+             task("info", "synology_info", gather_subset=["system"])]
+    rc, _results, out = synology_ansible.play(tasks, diff=True, env=env, module_defaults=False, json_output=False,
+                                              extra=["-vvv"])
+    assert rc == 0, out
+    assert "changed: [localhost]" in out and '"model": "DS920+"' in out
+    assert "user-secret-value-42" not in out and ADMIN[1] not in out
+    assert dsm_sim.dsm.users["restic"]["password"] == "user-secret-value-42"
+    assert dsm_sim.dsm.live_sessions() == []

@@ -155,8 +155,9 @@ class SynologyClient(JsonHttpClient):
         except HttpApiError as e:
             raise SynologyError(e.msg, api=label)
         if response.status != 200:
-            raise SynologyError("%s: HTTP %s from %s (%s)" % (label, response.status, self.base_url,
-                                                               (response.text or "").strip()[:200]), api=label)
+            reply = (response.text or "").strip()[:200]
+            raise SynologyError("%s: HTTP %s from %s (%s)" % (label, response.status, self.base_url, reply),
+                                api=label)
         body = response.json
         if not isinstance(body, dict) or "success" not in body:
             raise SynologyError("%s: %s did not answer DSM's JSON envelope: %s"

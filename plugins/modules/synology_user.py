@@ -157,8 +157,8 @@ class SynologyUser(SynologyObjectModule):
             if self.params["user_password"] is None:
                 raise SynologyError("update_password=always needs user_password")
             if not self.module.check_mode:
-                self.client.call("SYNO.Core.User", "set", dict(name=current["name"],
-                                                                password=self.params["user_password"]))
+                fields = dict(name=current["name"], password=self.params["user_password"])
+                self.client.call("SYNO.Core.User", "set", fields)
             changed = True
         return changed, after
 

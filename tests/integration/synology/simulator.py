@@ -28,6 +28,8 @@ What it models (from public sources; see docs/synology.md for which fact came fr
   service (``SYNO.Core.FileServ.FTP.SFTP``) and rsync (``SYNO.Backup.Service.NetworkBackup``), ``SYNO.DSM.Info``.
 * ``fail_next(api, method, code)`` answers the next matching calls with an error code; ``log`` records every call
   (API, method, version, DSM code, user), ``writes()`` the write calls, ``live_sessions()`` the open sessions.
+  Out of process, ``GET /_simulator/state`` (``snapshot()``, no passwords) and ``POST /_simulator/reset`` answer
+  only with the header ``X-Simulator-Admin: <admin_token>`` (404 otherwise, and when no token was set).
 
 The codes of the API-specific refusals (3100-3399 here: duplicate names, unknown volumes, quotas off Btrfs) are
 placeholders in DSM's shape: only a real DSM can confirm them (docs/synology.md lists what else only it can).
@@ -215,6 +217,20 @@ class Dsm(object):
 
     def members(self, group):
         return sorted(self.groups[group]["members"])
+
+    def snapshot(self):
+        """The state as JSON-friendly data (no passwords), for the admin endpoint."""
+        with self.lock:
+            return dict(
+                shares=[dict(s) for _n, s in sorted(self.shares.items())],
+                users=[dict(name=u["name"], description=u["description"], email=u["email"], uid=u["uid"])
+                       for _n, u in sorted(self.users.items())],
+                groups=dict((name, dict(description=g["description"], gid=g["gid"], members=sorted(g["members"])))
+                            for name, g in sorted(self.groups.items())),
+                permissions=dict((share, dict(("%s:%s" % key, self.access(share, *key)) for key in sorted(perms)))
+                                 for share, perms in sorted(self.permissions.items())),
+                sftp=dict(self.sftp), rsync=dict(self.rsync), live_sessions=self.live_sessions(),
+                writes=len(self.writes()))
 
     # -- dispatch --------------------------------------------------------------------------------------------------
     def handle(self, cgi, params, headers):
@@ -558,11 +574,32 @@ class Handler(BaseHTTPRequestHandler):
         params = dict((k, v[-1]) for k, v in parse_qs(url.query, keep_blank_values=True).items())
         if raw and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
             params.update((k, v[-1]) for k, v in parse_qs(raw, keep_blank_values=True).items())
+        if url.path.startswith("/_simulator/"):
+            self._admin(url.path)
+            return
         if not url.path.startswith("/webapi/"):
             self._reply(404, b"<html><body>Not Found</body></html>", "text/html")
             return
         reply = self.server.dsm.handle(url.path[len("/webapi/"):], params, self.headers)
         self._reply(200, json.dumps(reply).encode(), "application/json; charset=utf-8")
+
+    def _admin(self, path):
+        """Inspection for tests that run the simulator out of process: ``GET /_simulator/state`` and
+        ``POST /_simulator/reset``, with the header ``X-Simulator-Admin: <admin token>``; 404 without it."""
+        token = self.server.admin_token
+        if not token or not secrets.compare_digest(self.headers.get("X-Simulator-Admin", ""), token):
+            self._reply(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        dsm = self.server.dsm
+        if path == "/_simulator/reset" and self.command == "POST":
+            dsm.reset()
+            body = {}
+        elif path == "/_simulator/state":
+            body = dsm.snapshot()
+        else:
+            self._reply(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        self._reply(200, json.dumps(body).encode(), "application/json; charset=utf-8")
 
     def _reply(self, status, payload, content_type):
         self.send_response(status)
@@ -577,16 +614,20 @@ class Handler(BaseHTTPRequestHandler):
 class Simulator(object):
     """Start with ``start()``; ``host``, ``ca_path`` and ``dsm`` for the tests; ``stop()`` at the end."""
 
-    def __init__(self, directory=None):
+    def __init__(self, directory=None, bind="127.0.0.1", port=0, admin_token=None):
         self.directory = directory or tempfile.mkdtemp(prefix="synology-sim-")
         self.ca_path, self.cert_path, self.key_path = make_tls(self.directory)
         self.dsm = Dsm()
+        self.bind = bind
+        self.requested_port = port
+        self.admin_token = admin_token
         self.httpd = None
 
     def start(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((self.bind, self.requested_port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.dsm = self.dsm
+        self.httpd.admin_token = self.admin_token
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.cert_path, self.key_path)
@@ -613,9 +654,20 @@ class Simulator(object):
 
 
 if __name__ == "__main__":
-    sim = Simulator().start()
-    print("Synology DSM simulator at %s (CA %s); admin %s/%s, 2-step account %s"
-          % (sim.url, sim.ca_path, ADMIN[0], ADMIN[1], OTP_ADMIN[0]))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Synology DSM Web API simulator (HTTPS, test CA)")
+    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (the certificate names "
+                        "127.0.0.1 and localhost only)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    parser.add_argument("--directory", help="where the CA and server certificate are written (ca.pem)")
+    parser.add_argument("--admin-token", default=secrets.token_urlsafe(16),
+                        help="token of the /_simulator/ endpoints (header X-Simulator-Admin)")
+    args = parser.parse_args()
+    sim = Simulator(directory=args.directory, bind=args.bind, port=args.port, admin_token=args.admin_token).start()
+    print("Synology DSM simulator at %s (CA %s); admin %s/%s, 2-step account %s; state: GET %s/_simulator/state "
+          "with X-Simulator-Admin: %s" % (sim.url, sim.ca_path, ADMIN[0], ADMIN[1], OTP_ADMIN[0], sim.url,
+                                         args.admin_token), flush=True)
     try:
         while True:
             time.sleep(3600)

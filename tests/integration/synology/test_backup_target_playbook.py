@@ -8,6 +8,7 @@ from .conftest import ROOT
 from .simulator import ADMIN
 
 ROLE = "hybridops.platform.synology_target : "
+COMMON = "hybridops.platform.common : "
 TARGET = dict(
     synology_target_share_name="backup",
     synology_target_share_quota_mb=4096,
@@ -62,12 +63,14 @@ def test_check_apply_and_rerun(synology_ansible, dsm_sim, tmp_path):
 
 
 def test_inputs_refused_before_any_request(synology_ansible, dsm_sim, tmp_path):
-    bad = dict(TARGET, synology_target_users=[dict(name="restic")], synology_target_share_quota_mb="lots")
+    bad = dict(TARGET)
+    bad.update(synology_target_users=[dict(name="restic")], synology_target_share_quota_mb="lots")
     rc, results, out = playbook(synology_ansible, inventory(tmp_path, dsm_sim, **bad))
     assert rc != 0
-    msg = results["hybridops.platform.common : Refuse the run with the errors found (nothing has changed on any host)"]["msg"]
+    msg = results[COMMON + "Refuse the run with the errors found (nothing has changed on any host)"]["msg"]
     assert "synology_target:" in msg and "password" in msg and "synology_target_share_quota_mb" in msg
-    duplicate = dict(TARGET, synology_target_users=[dict(name="backup", password="x" * 12)])
+    duplicate = dict(TARGET)
+    duplicate.update(synology_target_users=[dict(name="backup", password="x" * 12)])
     rc, results, out = playbook(synology_ansible, inventory(tmp_path, dsm_sim, **duplicate))
     assert rc != 0
     assert "other than admin, guest and the group 'backup'" in results[

@@ -4,6 +4,8 @@ and secrets kept out of -vvv output. Every session a module opens is closed agai
 
 import time
 
+import pytest
+
 from .simulator import ADMIN, OTP_ADMIN, OTP_ENFORCED
 
 
@@ -117,3 +119,27 @@ def test_secrets_never_in_verbose_output(synology_ansible, dsm_sim):
     assert "user-secret-value-42" not in out and ADMIN[1] not in out
     assert dsm_sim.dsm.users["restic"]["password"] == "user-secret-value-42"
     assert dsm_sim.dsm.live_sessions() == []
+
+
+def test_admin_endpoint_needs_its_token(tmp_path):
+    """The out-of-process inspection endpoint: 404 without the token, the state (no passwords) with it."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from .simulator import Simulator
+
+    sim = Simulator(directory=str(tmp_path), admin_token="admin-token-1").start()
+    try:
+        context = ssl.create_default_context(cafile=sim.ca_path)
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(sim.url + "/_simulator/state", context=context)
+        assert e.value.code == 404
+        request = urllib.request.Request(sim.url + "/_simulator/state", headers={"X-Simulator-Admin": "admin-token-1"})
+        state = json.loads(urllib.request.urlopen(request, context=context).read())
+        assert state["sftp"] == dict(enable=False, portnum=22) and state["live_sessions"] == []
+        assert "admin" in state["groups"]["administrators"]["members"]
+        assert ADMIN[1] not in json.dumps(state)
+    finally:
+        sim.stop()

@@ -48,8 +48,8 @@ def test_user_deny(dsm, run_module):
     existing(dsm)
     dsm.on("SYNO.Core.Share.Permission", "list", dsm_ok(dict(items=[dict(name="restic", is_readonly=True)])))
     result = run(run_module, dict(share="backup", user="restic", access="no_access"))
-    assert result["changed"] is True and result["permission"] == dict(share="backup", user="restic",
-                                                                       access="no_access")
+    assert result["changed"] is True
+    assert result["permission"] == dict(share="backup", user="restic", access="no_access")
     permission = json.loads(dsm.requests("SYNO.Core.Share.Permission", "set")[0]["fields"]["permissions"])[0]
     assert permission["is_deny"] is True and permission["name"] == "restic"
 

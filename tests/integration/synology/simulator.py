@@ -665,9 +665,9 @@ if __name__ == "__main__":
                         help="token of the /_simulator/ endpoints (header X-Simulator-Admin)")
     args = parser.parse_args()
     sim = Simulator(directory=args.directory, bind=args.bind, port=args.port, admin_token=args.admin_token).start()
+    values = (sim.url, sim.ca_path, ADMIN[0], ADMIN[1], OTP_ADMIN[0], sim.url, args.admin_token)
     print("Synology DSM simulator at %s (CA %s); admin %s/%s, 2-step account %s; state: GET %s/_simulator/state "
-          "with X-Simulator-Admin: %s" % (sim.url, sim.ca_path, ADMIN[0], ADMIN[1], OTP_ADMIN[0], sim.url,
-                                         args.admin_token), flush=True)
+          "with X-Simulator-Admin: %s" % values, flush=True)
     try:
         while True:
             time.sleep(3600)

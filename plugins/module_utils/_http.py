@@ -6,7 +6,7 @@
 """Generic JSON-over-HTTPS client shared by the appliance API clients of this collection.
 
 Private to the collection (leading underscore): no compatibility promise outside it. It knows nothing about a
-particular appliance: a subclass (``_unifi.py``, later a Synology DSM client) adds authentication and the shape of
+particular appliance: a subclass (``_unifi.py``, ``_synology.py``) adds authentication and the shape of
 the appliance's replies. This file owns transport concerns only:
 
 * one place that calls ``ansible.module_utils.urls.open_url`` (tests patch ``open_url`` in this module),
@@ -24,6 +24,7 @@ import time
 
 from http.cookies import SimpleCookie
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import SSLValidationError, open_url
@@ -182,16 +183,21 @@ class JsonHttpClient(object):
                 delay = value
         return delay
 
-    def request(self, method, path, body=None, headers=None, follow_redirects="urllib2", retry=True):
-        """Send one logical request (with retries). ``body`` is JSON-encoded when it is not None."""
+    def request(self, method, path, body=None, headers=None, follow_redirects="urllib2", retry=True, form=None):
+        """Send one logical request (with retries). ``body`` is JSON-encoded when it is not None; ``form`` (a dict
+        of strings, for APIs such as Synology DSM's that take form fields) is sent URL-encoded instead."""
         url = self.url_for(path)
         data = None if body is None else json.dumps(body)
+        content_type = "application/json"
+        if form is not None:
+            data = urlencode(form)
+            content_type = "application/x-www-form-urlencoded"
         attempt = 0
         while True:
             # Headers are rebuilt for every attempt: a reply may have rotated a cookie or a token.
             all_headers = dict(self.default_headers)
             if data is not None:
-                all_headers["Content-Type"] = "application/json"
+                all_headers["Content-Type"] = content_type
             if self.cookies:
                 all_headers["Cookie"] = self._cookie_header()
             all_headers.update(self.auth_headers(method))

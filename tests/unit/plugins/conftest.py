@@ -1,7 +1,8 @@
-"""Fakes shared by the unit tests of the UniFi client and modules.
+"""Fakes shared by the unit tests of the UniFi and Synology clients and modules.
 
 ``FakeApi`` replaces ``open_url`` in module_utils/_http.py. Replies are keyed by (method, URL); a list of replies
-is served in order and its last one repeats. Every call is recorded, so tests can count writes.
+is served in order and its last one repeats. Every call is recorded, so tests can count writes. ``FakeDsm`` (fixture
+``dsm``) does the same for DSM's form-encoded calls, keyed by (api, method).
 """
 
 import io
@@ -152,3 +153,75 @@ def run_module(monkeypatch):
         raise AssertionError("module did not exit")
 
     return run
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Synology DSM: every call is a POST of form fields to /webapi/<cgi>, so replies are keyed by (api, method)
+# ------------------------------------------------------------------------------------------------------------------
+DSM = "https://nas.test:5001/webapi/"
+DSM_CONNECTION = dict(host="nas.test", username="svc-ansible", password="svc-password", retry_backoff=0.0)
+DSM_APIS = dict(
+    (name, dict(path=path, minVersion=low, maxVersion=high, requestFormat="JSON"))
+    for name, path, low, high in (
+        ("SYNO.API.Info", "query.cgi", 1, 1), ("SYNO.API.Auth", "entry.cgi", 1, 7), ("SYNO.DSM.Info", "entry.cgi", 1, 2),
+        ("SYNO.Core.Share", "entry.cgi", 1, 1), ("SYNO.Core.Share.Permission", "entry.cgi", 1, 1),
+        ("SYNO.Core.User", "entry.cgi", 1, 1), ("SYNO.Core.Group", "entry.cgi", 1, 1),
+        ("SYNO.Core.Group.Member", "entry.cgi", 1, 1), ("SYNO.Core.FileServ.FTP.SFTP", "entry.cgi", 1, 1),
+        ("SYNO.Backup.Service.NetworkBackup", "entry.cgi", 1, 2)))
+
+
+def dsm_ok(data=None):
+    return {"success": True} if data is None else {"success": True, "data": data}
+
+
+def dsm_error(code):
+    return {"success": False, "error": {"code": code}}
+
+
+class FakeDsm(object):
+    """Replaces ``open_url`` for the Synology client. Replies per (api, method): dicts are 200 JSON bodies, Reply
+    objects are used as they are, callables get the call's form fields and return a body; a list is served in
+    order and its last reply repeats. Every call is recorded
+    with its decoded form fields and headers."""
+
+    def __init__(self):
+        self.routes = {}
+        self.calls = []
+        self.on("SYNO.API.Info", "query", dsm_ok(DSM_APIS))
+        self.on("SYNO.API.Auth", "login", dsm_ok(dict(sid="sid-1", synotoken="token-1")))
+        self.on("SYNO.API.Auth", "logout", dsm_ok())
+
+    def on(self, api, method, *replies):
+        self.routes[(api, method)] = [r if isinstance(r, Reply) or callable(r) else Reply(r) for r in replies]
+        return self
+
+    def __call__(self, url, data=None, headers=None, method=None, **kwargs):
+        from urllib.parse import parse_qsl, urlsplit
+        fields = dict(parse_qsl(urlsplit(url).query))
+        fields.update(parse_qsl(data or ""))
+        call = dict(method=method, url=url, fields=fields, headers=dict(headers or {}), kwargs=kwargs,
+                    api=fields.get("api"), name=fields.get("method"))
+        self.calls.append(call)
+        replies = self.routes.get((call["api"], call["name"]))
+        if not replies:
+            raise AssertionError("unexpected call %s %s (%s)" % (call["api"], call["name"], url))
+        reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        if callable(reply):
+            reply = Reply(reply(fields))
+        if reply.status >= 300:
+            raise HTTPError(url, reply.status, "status %d" % reply.status, reply.header_message(),
+                            io.BytesIO(reply.encoded()))
+        return FakeResponse(reply)
+
+    def requests(self, api=None, name=None):
+        return [c for c in self.calls if (api is None or c["api"] == api) and (name is None or c["name"] == name)]
+
+    def writes(self):
+        return [c for c in self.calls if c["name"] in ("create", "set", "delete", "change")]
+
+
+@pytest.fixture
+def dsm(monkeypatch):
+    fake = FakeDsm()
+    monkeypatch.setattr("ansible_collections.hybridops.platform.plugins.module_utils._http.open_url", fake)
+    return fake

@@ -89,13 +89,18 @@ def test_distribution_driver_stays_the_candidate(forced):
     assert installed.startswith("535.") and candidate == installed
     origin = forced.check_output("apt-cache show --no-all-versions nvidia-driver")
     assert "Filename: pool/non-free/n/nvidia-graphics-drivers/" in origin
-    # an upgrade replaces nothing of the driver, and NVIDIA's own driver metapackage cannot be installed
-    upgrade = forced.check_output("apt-get -s -o Debug::NoLocking=1 dist-upgrade")
-    assert not re.search(r"^Inst (nvidia|libnvidia|cuda-drivers)", upgrade, re.M), upgrade
-    assert re.search(r"^Inst nvidia-driver ", forced.check_output(
-        f"apt-get -s -o Debug::NoLocking=1 {NO_PIN} dist-upgrade"), re.M)
+    # NVIDIA's own driver metapackage cannot be installed from it either
     assert policy(forced, "cuda-drivers-570", NO_PIN)[0] == "570.172.08-1"
     assert policy(forced, "cuda-drivers-570")[0] == "(none)"
+
+
+def test_upgrade_moves_neither_the_driver_nor_the_container_toolkit(forced):
+    upgrade = forced.check_output("apt-get -s -o Debug::NoLocking=1 dist-upgrade")
+    assert not re.search(r"^Inst (nvidia|libnvidia|cuda|libcuda)", upgrade, re.M), upgrade
+    # positive control: without the two pins the stand-ins' newer driver and toolkit would be installed
+    unpinned = forced.check_output(f"apt-get -s -o Debug::NoLocking=1 {NO_PIN} dist-upgrade")
+    assert re.search(r"^Inst nvidia-driver \[535\.", unpinned, re.M), unpinned
+    assert re.search(r"^Inst nvidia-container-toolkit \[1\.17\.8-1\] \(1\.18\.0-1 ", unpinned, re.M), unpinned
 
 
 def test_cuda_toolkit_installed_from_the_cuda_repository(forced):
@@ -130,12 +135,18 @@ def test_container_toolkit_repository_signed_by_its_own_key(forced, keys):
 
 @pytest.mark.parametrize("package", CTK_PACKAGES)
 def test_container_toolkit_at_the_pinned_version(forced, package):
-    candidate, installed = policy(forced, package)
-    assert installed == CTK_VERSION
+    assert policy(forced, package) == (CTK_VERSION, CTK_VERSION)
     # positive control: the repository offers a newer release, which only the role's version pin keeps out
-    assert candidate == "1.18.0-1"
-    # the CUDA pin does not touch this repository (nvidia-* names, another Origin)
-    assert re.search(r"1\.17\.8-1 500", forced.check_output(f"apt-cache policy {package}"))
+    assert policy(forced, package, NO_PIN)[0] == "1.18.0-1"
+    # the CUDA pin (nvidia-* names at -1) does not touch this repository, whose Origin is another
+    assert not re.search(r"^ +1\.1[78]\.\d+-1 -1$", forced.check_output(f"apt-cache policy {package}"), re.M)
+
+
+def test_container_toolkit_pin_file(forced):
+    pin = forced.file("/etc/apt/preferences.d/nvidia-container-toolkit")
+    assert pin.mode == 0o644
+    assert "Pin: version 1.17.8-*" in pin.content_string
+    assert f"Package: {' '.join(CTK_PACKAGES)}" in pin.content_string
 
 
 def test_cdi_directory_ready_without_a_specification(forced):
@@ -152,7 +163,8 @@ def test_cdi_directory_ready_without_a_specification(forced):
 
 
 def test_host_without_gpu_has_no_nvidia_repository_or_package(nogpu):
-    for path in (CUDA_SOURCE, CUDA_KEY, CUDA_PIN, CTK_SOURCE, CTK_KEY, "/etc/profile.d/hybridops-cuda.sh",
+    for path in (CUDA_SOURCE, CUDA_KEY, CUDA_PIN, CTK_SOURCE, CTK_KEY, "/etc/apt/preferences.d/nvidia-container-toolkit",
+                 "/etc/profile.d/hybridops-cuda.sh",
                  "/etc/cdi", "/usr/local/cuda-12.2"):
         assert not nogpu.file(path).exists, path
     listed = nogpu.check_output("dpkg-query -W -f '${Package}\\n'")

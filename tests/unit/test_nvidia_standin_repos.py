@@ -85,7 +85,7 @@ def test_repository_is_signed_and_consistent(built, tmp_path, name, directory):
 
 
 def test_cuda_release_carries_the_fields_the_pin_matches(built):
-    out, _ = built
+    out = built[0]
     release = (out / "www" / nvidia_repos.CUDA_DIR / "Release").read_text()
     assert "Origin: NVIDIA\nLabel: NVIDIA CUDA\n" in release
     assert "STAND-IN" in release
@@ -94,7 +94,7 @@ def test_cuda_release_carries_the_fields_the_pin_matches(built):
 
 
 def test_packages_at_the_versions_the_scenario_needs(built):
-    out, _ = built
+    out = built[0]
     cuda = {(p["Package"], p["Version"]) for p in stanzas((out / "www" / nvidia_repos.CUDA_DIR / "Packages").read_text())}
     assert cuda == {("cuda-toolkit-12-2", "12.2.2-1"), ("nvidia-driver", "570.172.08-1"),
                     ("cuda-drivers-570", "570.172.08-1")}
@@ -105,7 +105,7 @@ def test_packages_at_the_versions_the_scenario_needs(built):
 
 
 def test_nvcc_stand_in_prints_a_version_line(built, tmp_path):
-    out, _ = built
+    out = built[0]
     deb = out / "www" / nvidia_repos.CUDA_DIR / "cuda-toolkit-12-2_12.2.2-1_amd64.deb"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True, timeout=60)
     nvcc = tmp_path / "usr/local/cuda-12.2/bin/nvcc"
@@ -116,7 +116,7 @@ def test_nvcc_stand_in_prints_a_version_line(built, tmp_path):
 
 @pytest.fixture
 def nvidia_ctk(built, tmp_path):
-    out, _ = built
+    out = built[0]
     deb = out / "www" / nvidia_repos.CTK_DIR / "nvidia-container-toolkit-base_1.17.8-1_amd64.deb"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "root")], check=True, timeout=60)
     script = tmp_path / "root/usr/bin/nvidia-ctk"
@@ -130,9 +130,9 @@ def nvidia_ctk(built, tmp_path):
 def test_nvidia_ctk_registers_the_docker_runtime_once(nvidia_ctk, tmp_path):
     config = tmp_path / "daemon.json"
     config.write_text('{"log-driver": "journald"}')
-    for _ in range(2):
+    for attempt in ("first", "again"):
         result = nvidia_ctk("runtime", "configure", "--runtime=docker", f"--config={config}")
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 0, (attempt, result.stderr)
     assert json.loads(config.read_text()) == {
         "log-driver": "journald", "runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}
 
@@ -140,8 +140,9 @@ def test_nvidia_ctk_registers_the_docker_runtime_once(nvidia_ctk, tmp_path):
 def test_nvidia_ctk_registers_the_containerd_runtime_once(nvidia_ctk, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("version = 2\n")
-    for _ in range(2):
-        assert nvidia_ctk("runtime", "configure", "--runtime=containerd", f"--config={config}").returncode == 0
+    for attempt in ("first", "again"):
+        result = nvidia_ctk("runtime", "configure", "--runtime=containerd", f"--config={config}")
+        assert result.returncode == 0, (attempt, result.stderr)
     text = config.read_text()
     assert text.startswith("version = 2\n")
     assert text.count('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]') == 1

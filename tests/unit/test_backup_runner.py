@@ -214,7 +214,7 @@ def test_drill_identical_then_changed(runner, setup, capsys):
 
 
 def test_drill_of_an_unknown_job_or_a_failed_restore(runner, setup, capsys, monkeypatch):
-    config, _ = setup
+    config = setup[0]
     assert runner.run_job(config, "docs") == 0
     assert runner.run_drill(config, ["nope"]) == 2
     assert "unknown jobs: nope" in json.loads(capsys.readouterr().out)["error"]

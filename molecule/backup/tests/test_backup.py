@@ -3,7 +3,8 @@
 The tests run in file order: the docs job backs up through its systemd unit; the restore drill (the playbook and
 the script) returns files identical to the source and reports a file changed after the backup; the rotate job
 keeps only its last two snapshots; with the NAS's SSH server stopped a run fails, its OnFailure= notifier runs
-and the metric shows the failure; once the NAS is back the next run succeeds and `restic check` passes.
+and the metric shows the failure; once the NAS is back the next run succeeds and `restic check` passes; a job
+dropped from the inventory loses its units and settings at the next playbook run, its snapshots stay.
 """
 
 import json
@@ -12,6 +13,8 @@ import pathlib
 import re
 import subprocess
 import time
+
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 from tests.testinfra_helpers import host
 
@@ -199,3 +202,23 @@ def test_the_next_run_after_the_nas_returns_succeeds_and_the_repository_checks()
     assert metric("_check")["hybridops_backup_last_run_success"] == 1
     # the notifier ran only for the failed run
     assert client.file(NOTIFY_LOG).content_string.count("\n") == 1
+
+
+def test_a_job_dropped_from_the_inventory_loses_its_units_but_not_its_snapshots(tmp_path):
+    client = host(CLIENT)
+    unit_files = [f"/etc/systemd/system/hybridops-backup-rotate.{kind}" for kind in ("service", "timer")]
+    leftovers = unit_files + ["/etc/hybridops/backup/jobs/rotate.json", f"{METRICS}/hybridops_backup_rotate.prom"]
+    assert all(client.file(path).exists for path in leftovers)
+    kept_snapshots = snapshots("rotate")
+    jobs = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_variables(CLIENT)["backup_jobs"]
+    extra = tmp_path / "jobs.json"
+    extra.write_text(json.dumps({"backup_jobs": [job for job in jobs if job["name"] != "rotate"]}))
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
+         str(REPO / "playbooks" / "backups.yml"), "-e", f"@{extra}"],
+        capture_output=True, text=True, check=False, env=os.environ.copy())
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert not any(client.file(path).exists for path in leftovers)
+    assert client.run("systemctl is-active hybridops-backup-rotate.timer").rc != 0
+    assert client.service("hybridops-backup-docs.timer").is_running
+    assert snapshots("rotate") == kept_snapshots

@@ -4,7 +4,8 @@ The tests run in file order: the docs job backs up through its systemd unit; the
 the script) returns files identical to the source and reports a file changed after the backup; the rotate job
 keeps only its last two snapshots; with the NAS's SSH server stopped a run fails, its OnFailure= notifier runs
 and the metric shows the failure; once the NAS is back the next run succeeds and `restic check` passes; a job
-dropped from the inventory loses its units and settings at the next playbook run, its snapshots stay.
+dropped from the inventory loses its units and settings at the next playbook run, its snapshots stay; a pinned
+NAS host key is written and enforced.
 """
 
 import json
@@ -24,6 +25,7 @@ METRICS = "/var/lib/prometheus/node-exporter"
 NOTIFY_LOG = "/var/tmp/backup-notify.log"
 REPO_ON_NAS = "/srv/nas/backup/restic/backup-client"
 REPO = pathlib.Path(__file__).resolve().parents[3]
+STATE = {}
 
 
 def wait_for(check, timeout=30, step=1.0):
@@ -205,14 +207,18 @@ def test_the_next_run_after_the_nas_returns_succeeds_and_the_repository_checks()
 
 
 def test_a_job_dropped_from_the_inventory_loses_its_units_but_not_its_snapshots(tmp_path):
+    """The playbook runs again without the rotate job and with the NAS host key pinned (used by the next test)."""
     client = host(CLIENT)
     unit_files = [f"/etc/systemd/system/hybridops-backup-rotate.{kind}" for kind in ("service", "timer")]
     leftovers = unit_files + ["/etc/hybridops/backup/jobs/rotate.json", f"{METRICS}/hybridops_backup_rotate.prom"]
     assert all(client.file(path).exists for path in leftovers)
     kept_snapshots = snapshots("rotate")
     jobs = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_variables(CLIENT)["backup_jobs"]
-    extra = tmp_path / "jobs.json"
-    extra.write_text(json.dumps({"backup_jobs": [job for job in jobs if job["name"] != "rotate"]}))
+    nas_key = " ".join(host(NAS).file("/etc/ssh/ssh_host_ed25519_key.pub").content_string.split()[:2])
+    STATE["nas_key"] = nas_key
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps({"backup_jobs": [job for job in jobs if job["name"] != "rotate"],
+                                 "backup_nas_host_keys": [nas_key]}))
     proc = subprocess.run(
         ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
          str(REPO / "playbooks" / "backups.yml"), "-e", f"@{extra}"],
@@ -222,3 +228,22 @@ def test_a_job_dropped_from_the_inventory_loses_its_units_but_not_its_snapshots(
     assert client.run("systemctl is-active hybridops-backup-rotate.timer").rc != 0
     assert client.service("hybridops-backup-docs.timer").is_running
     assert snapshots("rotate") == kept_snapshots
+
+
+def test_a_pinned_host_key_is_enforced():
+    client = host(CLIENT)
+    known_hosts = "/etc/hybridops/backup/ssh/known_hosts"
+    assert client.file(known_hosts).content_string == f"10.89.17.10 {STATE['nas_key']}\n"
+    assert "StrictHostKeyChecking=yes" in client.file("/etc/hybridops/backup/backup.json").content_string
+    assert start("hybridops-backup-docs.service").rc == 0
+    # positive control: another key pinned for the NAS, and the job refuses to talk to it
+    client.check_output(f"cp -p {known_hosts} /var/tmp/known_hosts.good && rm -f /var/tmp/other "
+                        "&& ssh-keygen -q -t ed25519 -N '' -f /var/tmp/other "
+                        f"&& echo \"10.89.17.10 $(cut -d' ' -f1,2 /var/tmp/other.pub)\" > {known_hosts}")
+    try:
+        assert start("hybridops-backup-docs.service").rc != 0
+        journal = client.check_output("journalctl -u hybridops-backup-docs.service -n 30 --no-pager")
+        assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in journal or "Host key verification failed" in journal
+    finally:
+        client.check_output(f"cp -p /var/tmp/known_hosts.good {known_hosts}")
+    assert start("hybridops-backup-docs.service").rc == 0

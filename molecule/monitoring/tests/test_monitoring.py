@@ -130,14 +130,15 @@ def test_promtool_proves_every_slo_alert():
 
 
 def test_promtool_tests_catch_a_wrong_threshold():
-    # control: the same tests against rules whose 14.4x threshold was raised must fail
+    # control: the same tests against rules whose 1x ticket threshold was lowered below 0.5x must fail
     script = (
-        "set -e; d=$(mktemp -d); sed 's/>= 0.0144 /> 0.0144 /g' /etc/prometheus/rules/slo.yml > $d/slo.yml; "
+        "set -e; d=$(mktemp -d); sed 's/>= 0.001\\b/>= 0.0004/g' /etc/prometheus/rules/slo.yml > $d/slo.yml; "
         "sed \"s#/etc/prometheus/rules/slo.yml#$d/slo.yml#\" /etc/prometheus/tests/slo.yml > $d/tests.yml; "
-        "grep -q '> 0.0144 ' $d/slo.yml; promtool test rules $d/tests.yml; rc=$?; rm -rf $d; exit $rc"
+        "test $(grep -o '>= 0.0004' $d/slo.yml | wc -l) -ge 2; "
+        "set +e; promtool test rules $d/tests.yml; rc=$?; rm -rf $d; exit $rc"
     )
     res = mon1().run(f"bash -c {shlex.quote(script)}")
-    assert res.rc != 0
+    assert res.rc == 1, res.stdout + res.stderr
     assert "FAILED" in res.stdout + res.stderr
 
 

@@ -77,8 +77,8 @@ def _seconds(duration):
 def _windows():
     """The recording windows the alerts need, shortest first."""
     windows = set()
-    for _, _, long_window, short_window in TIERS:
-        windows.update((long_window, short_window))
+    for tier in TIERS:
+        windows.update(tier[2:])
     return sorted(windows, key=_seconds)
 
 
@@ -275,7 +275,8 @@ def _tiers(slo, severity):
 
 def _alert_annotations(slo, severity):
     factors = ", ".join(
-        "%sx over %s and %s" % (_number(_factor(slo, share, lw)), lw, sw) for _, share, lw, sw in _tiers(slo, severity)
+        "%sx over %s and %s" % (_number(_factor(slo, tier[1], tier[2])), tier[2], tier[3])
+        for tier in _tiers(slo, severity)
     )
     annotations = {
         "summary": "SLO %s of %s burns its error budget too fast (%s)" % (slo["name"], slo["service"], severity),
@@ -322,7 +323,7 @@ def _group(slo, alert_for):
     })
     for severity in slo["severities"]:
         conditions = []
-        for _, share, long_window, short_window in _tiers(slo, severity):
+        for _severity, share, long_window, short_window in _tiers(slo, severity):
             threshold = _number(_factor(slo, share, long_window) * slo["budget"])
             conditions.append(
                 "(slo:sli_error:ratio_rate%s%s >= %s and slo:sli_error:ratio_rate%s%s >= %s)"

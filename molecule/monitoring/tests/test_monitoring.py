@@ -1,0 +1,184 @@
+"""Behaviour of the monitoring stack (testinfra, run by `molecule verify`).
+
+Every probe runs on mon1 against the real services: the Prometheus API over TLS with basic auth, promtool with the
+rule files the role installed, and a real fault (PostgreSQL stopped on mon-db) whose alert must reach the webhook
+receiver the prepare step runs on mon1. The tests run in file order; the fault comes last.
+"""
+
+import json
+import pathlib
+import shlex
+import time
+import urllib.parse
+
+from tests.testinfra_helpers import host
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+DASHBOARDS = sorted((ROOT / "roles" / "prometheus" / "files" / "dashboards").glob("*.json"))
+CA = "/etc/prometheus/pki/ca.crt"
+PROMETHEUS = "https://mon1:9090"
+USER = "admin"
+PASSWORD = "molecule-prometheus-test-password"  # molecule/monitoring/group_vars/all.yml
+WEBHOOK_LOG = "/var/lib/molecule-webhook/alerts.jsonl"
+EXPECTED_TARGETS = {
+    ("prometheus", "mon1:9090"),
+    ("alertmanager", "mon1:9093"),
+    ("node", "mon1:9100"),
+    ("node", "mon-db:9100"),
+    ("postgres", "mon-db:9187"),
+}
+
+
+def mon1():
+    return host("mon1")
+
+
+def curl(args):
+    return mon1().run("curl -sS --max-time 10 " + args)
+
+
+def status(url, extra=""):
+    res = curl(f"-o /dev/null -w '%{{http_code}}' {extra} {shlex.quote(url)}")
+    return res.stdout.strip()
+
+
+def api(path, **params):
+    query = urllib.parse.urlencode(params)
+    res = curl(f"--cacert {CA} -u {USER}:{PASSWORD} {shlex.quote(PROMETHEUS + path + '?' + query)}")
+    assert res.rc == 0, res.stderr
+    body = json.loads(res.stdout)
+    assert body["status"] == "success", body
+    return body["data"]
+
+
+def query(expr):
+    return api("/api/v1/query", query=expr)["result"]
+
+
+def wait_for(check, timeout=90, step=3):
+    deadline = time.time() + timeout
+    while True:
+        result = check()
+        if result or time.time() > deadline:
+            return result
+        time.sleep(step)
+
+
+def test_api_needs_credentials_and_tls():
+    url = PROMETHEUS + "/api/v1/query?query=up"
+    assert status(url, f"--cacert {CA} -u {USER}:{PASSWORD}") == "200"  # positive control
+    assert status(url, f"--cacert {CA}") == "401"
+    assert status(url, f"--cacert {CA} -u {USER}:wrong-password") == "401"
+    # the certificate verifies only with the collection CA, and plain HTTP gets no API
+    assert curl(f"-o /dev/null {shlex.quote(url)}").rc != 0
+    assert status("http://mon1:9090/api/v1/query?query=up") != "200"
+
+
+def test_exporters_serve_tls_only():
+    for target in ("mon1:9100", "mon-db:9100", "mon-db:9187"):
+        assert status(f"https://{target}/metrics", f"--cacert {CA}") == "200"
+        assert status(f"http://{target}/metrics") != "200"
+
+
+def test_every_target_is_up_over_tls():
+    def all_up():
+        targets = api("/api/v1/targets", state="active")["activeTargets"]
+        seen = {(t["labels"]["job"], t["labels"]["instance"]): t for t in targets}
+        if set(seen) != EXPECTED_TARGETS or any(t["health"] != "up" for t in seen.values()):
+            return None
+        return seen
+
+    seen = wait_for(all_up)
+    assert seen, api("/api/v1/targets", state="active")["activeTargets"]
+    for target in seen.values():
+        assert target["scrapeUrl"].startswith("https://"), target
+    up = {(r["metric"]["job"], r["metric"]["instance"]): r["value"][1] for r in query("up")}
+    assert up == {t: "1" for t in EXPECTED_TARGETS}
+
+
+def test_rule_files_are_loaded():
+    groups = api("/api/v1/rules")["groups"]
+    names = {g["name"] for g in groups}
+    assert {"slo-postgres-availability", "slo-postgres-write-availability", "slo-postgres-replication-lag",
+            "slo-vllm-time-to-first-token", "hybridops-targets", "hybridops-postgres", "hybridops-node"} <= names
+    assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
+
+
+def _slo_alerts():
+    rules = mon1().file("/etc/prometheus/rules/slo.yml").content_string
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    return {(r["alert"], r["labels"]["severity"]) for g in yaml.safe_load(rules)["groups"] for r in g["rules"]
+            if "alert" in r}
+
+
+def test_promtool_proves_every_slo_alert():
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    tests = yaml.safe_load(mon1().file("/etc/prometheus/tests/slo.yml").content_string)
+    assert tests["rule_files"] == ["/etc/prometheus/rules/slo.yml"]
+    # every alert of the installed rule file fires in a 14.4x case, and every SLO has a silent 0.5x case
+    fired = {(c["alertname"], a["exp_labels"]["severity"]) for t in tests["tests"] if "14.4x: page" in t["name"]
+             for c in t["alert_rule_test"] for a in c["exp_alerts"]}
+    assert fired == _slo_alerts()
+    silent = [t for t in tests["tests"] if "0.5x" in t["name"]]
+    assert len(silent) == len({a for a, _ in _slo_alerts()})
+    assert all(c["exp_alerts"] == [] for t in silent for c in t["alert_rule_test"])
+    res = mon1().run("promtool test rules /etc/prometheus/tests/slo.yml")
+    assert res.rc == 0, res.stdout + res.stderr
+    assert "SUCCESS" in res.stdout
+
+
+def test_promtool_tests_catch_a_wrong_threshold():
+    # control: the same tests against rules whose 1x ticket threshold was lowered below 0.5x must fail
+    script = (
+        "set -e; d=$(mktemp -d); sed 's/>= 0.001\\b/>= 0.0004/g' /etc/prometheus/rules/slo.yml > $d/slo.yml; "
+        "sed \"s#/etc/prometheus/rules/slo.yml#$d/slo.yml#\" /etc/prometheus/tests/slo.yml > $d/tests.yml; "
+        "test $(grep -o '>= 0.0004' $d/slo.yml | wc -l) -ge 2; "
+        "set +e; promtool test rules $d/tests.yml; rc=$?; rm -rf $d; exit $rc"
+    )
+    res = mon1().run(f"bash -c {shlex.quote(script)}")
+    assert res.rc == 1, res.stdout + res.stderr
+    assert "FAILED" in res.stdout + res.stderr
+
+
+def test_slo_recordings_have_data_from_the_real_exporter():
+    result = wait_for(lambda: query('slo:sli_error:ratio_rate5m{slo="postgres-availability"}'))
+    assert result and float(result[0]["value"][1]) == 0.0
+    assert query('slo:error_budget_remaining:ratio{slo="postgres-availability"}')
+
+
+def test_every_dashboard_query_returns_data():
+    assert DASHBOARDS
+    empty = []
+    for path in DASHBOARDS:
+        board = json.loads(path.read_text())
+        exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", []) if t.get("expr")]
+        assert exprs, path.name
+        for expr in exprs:
+            if not wait_for(lambda expr=expr: query(expr), timeout=60):
+                empty.append(f"{path.name}: {expr}")
+    assert not empty, "panels without data: " + "; ".join(empty)
+
+
+def _received(alertname):
+    content = mon1().run(f"cat {WEBHOOK_LOG} 2>/dev/null").stdout
+    alerts = [a for line in content.splitlines() if line.strip() for a in json.loads(line)["alerts"]]
+    return [a for a in alerts if alertname is None or a["labels"]["alertname"] == alertname]
+
+
+def test_stopping_postgresql_fires_postgres_down_at_the_webhook():
+    db = host("mon-db")
+    # positive control: before the fault nothing was received, and the receiver answers
+    assert _received(None) == []
+    assert mon1().run("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8099/ -d '{\"alerts\": []}'"
+                      ).stdout == "200"
+    assert db.run("systemctl stop postgresql").rc == 0
+    try:
+        alerts = wait_for(lambda: _received("PostgresDown"), timeout=120)
+    finally:
+        db.run("systemctl start postgresql")
+    assert alerts, _received(None)
+    assert alerts[0]["status"] == "firing"
+    assert alerts[0]["labels"]["instance"] == "mon-db:9187"
+    assert alerts[0]["labels"]["severity"] == "page"

@@ -18,10 +18,10 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # `make test` runs the scenarios on two pytest-xdist workers with --dist worksteal, which hands each worker one
-# contiguous half of this list and lets an idle worker steal from the other. Each half starts with one of the two
-# longest scenarios (postgres, vllm), so they run side by side instead of one after the other. Scenarios not
-# listed run last.
-ORDER = ["postgres", "openvpn", "common", "vllm", "nvidia", "etcd"]
+# contiguous half of this list and lets an idle worker steal from the other. Each half starts with one of the
+# longest scenarios (postgres; pgbackrest), so they run side by side instead of one after the other. Scenarios
+# not listed run last.
+ORDER = ["postgres", "openvpn", "common", "backup", "nvidia", "pgbackrest", "vllm", "etcd", "monitoring"]
 SCENARIOS = sorted((p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")),
                    key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
 OUTPUT = ROOT / "tests" / "output"

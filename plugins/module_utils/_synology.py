@@ -28,12 +28,12 @@ Write calls
 
 from __future__ import annotations
 
-import copy
 import json
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import ApiModule, ApiObjectModule
 from ansible_collections.hybridops.platform.plugins.module_utils._http import (
     HttpApiError,
     JsonHttpClient,
@@ -273,7 +273,6 @@ class SynologyClient(JsonHttpClient):
 # ------------------------------------------------------------------------------------------------------------------
 # module base classes
 # ------------------------------------------------------------------------------------------------------------------
-MASK = "********"
 
 
 def differences(desired, current, unordered=()):
@@ -291,41 +290,18 @@ def differences(desired, current, unordered=()):
     return out
 
 
-class SynologyModule(object):
-    """An AnsibleModule plus a client; the session is closed whatever way the module ends."""
+class SynologyModule(ApiModule):
+    """An AnsibleModule plus a client (``_api_module.ApiModule``); the session is closed whatever way the module
+    ends."""
 
-    argument_spec = {}
-    module_kwargs = {}
+    client_class = SynologyClient
+    error_class = SynologyError
 
-    def __init__(self):
-        spec = synology_argument_spec()
-        spec.update(self.argument_spec)
-        kwargs = dict(self.module_kwargs)
-        kwargs.setdefault("supports_check_mode", True)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
-        self.params = self.module.params
-        self.client = SynologyClient.from_params(self.params)
+    def connection_argument_spec(self):
+        return synology_argument_spec()
 
-    def run(self):
-        # Log out before the result is written (exit_json/fail_json end the process), and once more in
-        # ``finally`` for any other way out; logout() does nothing the second time.
-        for name in ("exit_json", "fail_json"):
-            setattr(self.module, name, self._closing(getattr(self.module, name)))
-        try:
-            self.execute()
-        except SynologyError as e:
-            self.module.fail_json(msg=e.msg, code=e.code, api=e.api)
-        finally:
-            self.client.logout()
-
-    def _closing(self, method):
-        def wrapper(*args, **kwargs):
-            self.client.logout()
-            return method(*args, **kwargs)
-        return wrapper
-
-    def execute(self):
-        raise NotImplementedError
+    def error_result(self, error):
+        return dict(msg=error.msg, code=error.code, api=error.api)
 
     # -- lookups shared by several modules ----------------------------------------------------------------------
     def list_shares(self):
@@ -364,74 +340,10 @@ class SynologyModule(object):
                             % (label, name, ", ".join("'%s'" % k for k in sorted(known)) or "none"))
 
 
-class SynologyObjectModule(SynologyModule):
-    """Declarative management of one object found by its name: subclasses set ``label`` and ``result_key`` and
-    implement ``read_current()`` (the object in module terms, or None), ``desired()`` (options the user set),
-    ``create()``, ``update()`` and ``delete()``."""
+class SynologyObjectModule(SynologyModule, ApiObjectModule):
+    """Declarative management of one object found by its name (the flow is ``_api_module.ApiObjectModule``'s):
+    subclasses set ``label`` and ``result_key`` and implement ``read_current()`` (the object in module terms, or
+    None), ``desired()`` (options the user set), ``create()``, ``update()`` and ``delete()``."""
 
-    label = "object"
-    result_key = "object"
-    required_on_create = ()
-    create_defaults = {}
-    unordered_fields = ()
-    secret_fields = ()
-
-    def read_current(self):
-        raise NotImplementedError
-
-    def desired(self):
-        raise NotImplementedError
-
-    def validate_change(self, current, changes):
-        """Refuse changes DSM cannot make in place (before any write)."""
-
-    def create(self, body):
-        raise NotImplementedError
-
-    def update(self, current, body, changes):
-        raise NotImplementedError
-
-    def delete(self, current):
-        raise NotImplementedError
-
-    def execute(self):
-        current = self.read_current()
-        if self.params.get("state", "present") == "absent":
-            changed, after = (current is not None), None
-            if current is not None and not self.module.check_mode:
-                self.delete(current)
-        else:
-            changed, after = self.make_present(current)
-        result = dict(changed=changed)
-        result[self.result_key] = self.masked(after) if after else {}
-        if self.module._diff:
-            result["diff"] = dict(before=self.masked(current) if current else {},
-                                  after=copy.deepcopy(result[self.result_key]))
-        self.module.exit_json(**result)
-
-    def masked(self, obj):
-        return dict((k, MASK if k in self.secret_fields and v not in (None, "") else v) for k, v in obj.items())
-
-    def make_present(self, current):
-        desired = self.desired()
-        if current is None:
-            missing = [opt for opt in self.required_on_create if self.params.get(opt) is None]
-            if missing:
-                raise SynologyError("%s '%s' does not exist; creating it needs %s"
-                                    % (self.label, self.params["name"], ", ".join(missing)))
-            body = dict(copy.deepcopy(self.create_defaults), **desired)
-            if not self.module.check_mode:
-                self.create(body)
-            return True, body
-        changes = differences(desired, current, self.unordered_fields)
-        if not changes:
-            return False, current
-        self.validate_change(current, changes)
-        body = dict(current, **desired)
-        if not self.module.check_mode:
-            self.update(current, body, changes)
-        return True, body
-
-
-def run(module_class):
-    module_class().run()
+    def differences(self, desired, current):
+        return differences(desired, current, self.unordered_fields)

@@ -27,9 +27,10 @@ import base64
 import copy
 import json
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import ApiModule, ApiObjectModule
 from ansible_collections.hybridops.platform.plugins.module_utils._http import (
     HttpApiError,
     JsonHttpClient,
@@ -360,44 +361,27 @@ def normalize_mac(mac):
 # ------------------------------------------------------------------------------------------------------------------
 # module base class
 # ------------------------------------------------------------------------------------------------------------------
-class UnifiModule(object):
-    """An AnsibleModule plus a client, with name → id resolution shared by every UniFi module."""
+class UnifiModule(ApiModule):
+    """An AnsibleModule plus a client (``_api_module.ApiModule``), with name → id resolution shared by every UniFi
+    module."""
 
-    argument_spec = {}
-    module_kwargs = {}
+    client_class = UnifiClient
+    error_class = UnifiError
 
     def __init__(self):
-        spec = unifi_argument_spec()
-        spec.update(self.argument_spec)
-        kwargs = dict(self.module_kwargs)
-        kwargs.setdefault("supports_check_mode", True)
-        kwargs["required_together"] = UNIFI_REQUIRED_TOGETHER + list(kwargs.get("required_together", []))
-        kwargs["required_one_of"] = UNIFI_REQUIRED_ONE_OF + list(kwargs.get("required_one_of", []))
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
-        self.params = self.module.params
-        self.client = UnifiClient.from_params(self.params)
+        super(UnifiModule, self).__init__()
         self._lists = {}
 
-    def run(self):
-        # Log out before the result is written (exit_json/fail_json end the process), and once more in
-        # ``finally`` for any other way out; logout() does nothing the second time.
-        for name in ("exit_json", "fail_json"):
-            setattr(self.module, name, self._closing(getattr(self.module, name)))
-        try:
-            self.execute()
-        except UnifiError as e:
-            self.module.fail_json(msg=e.msg, status=e.status, api_msg=e.api_msg)
-        finally:
-            self.client.logout()
+    def connection_argument_spec(self):
+        return unifi_argument_spec()
 
-    def _closing(self, method):
-        def wrapper(*args, **kwargs):
-            self.client.logout()
-            return method(*args, **kwargs)
-        return wrapper
+    def module_options(self, kwargs):
+        kwargs["required_together"] = UNIFI_REQUIRED_TOGETHER + list(kwargs.get("required_together", []))
+        kwargs["required_one_of"] = UNIFI_REQUIRED_ONE_OF + list(kwargs.get("required_one_of", []))
+        return kwargs
 
-    def execute(self):
-        raise NotImplementedError
+    def error_result(self, error):
+        return dict(msg=error.msg, status=error.status, api_msg=error.api_msg)
 
     # -- lookups -------------------------------------------------------------------------------------------------
     def cached(self, kind, loader):
@@ -430,7 +414,7 @@ class UnifiModule(object):
         return self.resolve("firewall group", name, lambda: self.client.rest_list("rest/firewallgroup"))
 
 
-class UnifiObjectModule(UnifiModule):
+class UnifiObjectModule(UnifiModule, ApiObjectModule):
     """Declarative management of one object of one endpoint, found by its natural key.
 
     Subclasses set ``endpoint`` (``rest/<collection>`` on the classic API, or a v2 path with ``api = "v2"``),
@@ -453,9 +437,6 @@ class UnifiObjectModule(UnifiModule):
     # -- hooks -----------------------------------------------------------------------------------------------------
     def desired(self):
         raise NotImplementedError
-
-    def validate_params(self):
-        """Refuse option values the controller would refuse, before any request (check mode included)."""
 
     def is_match(self, obj):
         return obj.get(self.key_field) == self.params[self.key_param]
@@ -489,7 +470,7 @@ class UnifiObjectModule(UnifiModule):
         envelope = self.api != "v2"
         return self._one(self.client.call("POST", self._collection_path(), body=body, envelope=envelope)) or body
 
-    def update(self, current, body):
+    def update(self, current, body, changes):
         body = dict(body, _id=current["_id"])  # the v2 API wants _id in the body as well as in the path
         envelope = self.api != "v2"
         path = "%s/%s" % (self._collection_path(), current["_id"])
@@ -499,23 +480,17 @@ class UnifiObjectModule(UnifiModule):
         envelope = self.api != "v2"
         self.client.call("DELETE", "%s/%s" % (self._collection_path(), current["_id"]), envelope=envelope)
 
-    # -- flow ------------------------------------------------------------------------------------------------------
-    def execute(self):
-        self.validate_params()
-        current = self.read_current()
-        if self.params["state"] == "absent":
-            changed, after = self.make_absent(current)
-        else:
-            changed, after = self.make_present(current)
-        result = dict(changed=changed)
-        result[self.result_key] = mask_secrets(after, self.secret_fields) if after else {}
-        if self.module._diff:
-            result["diff"] = dict(before=mask_secrets(current, self.secret_fields) if current else {},
-                                  after=copy.deepcopy(result[self.result_key]))
-            self.mark_secrets(result["diff"], current, after)
-        self.module.exit_json(**result)
+    # -- how UniFi compares, merges and masks (the flow is ApiObjectModule's) ---------------------------------
+    def differences(self, desired, current):
+        return differences(desired, current, self.unordered_fields)
 
-    def mark_secrets(self, diff, current, after):
+    def merge(self, current, desired):
+        return deep_merge(current, desired)
+
+    def mask(self, obj):
+        return mask_secrets(obj, self.secret_fields)
+
+    def mark_secrets(self, diff, current, after, changes):
         """Both sides of a diff show a masked secret the same way, so say whether it changes, never its value:
         ``<passphrase: unchanged>`` on both sides, or ``<passphrase: previous value>`` → ``<passphrase: changed>``."""
         if not current or not after:
@@ -524,41 +499,8 @@ class UnifiObjectModule(UnifiModule):
             if field not in current and field not in after:
                 continue
             label = self.secret_labels.get(field, field)
-            if field in self._changes:
+            if field in changes:
                 diff["before"][field] = "<%s: previous value>" % label
                 diff["after"][field] = "<%s: changed>" % label
             else:
                 diff["before"][field] = diff["after"][field] = "<%s: unchanged>" % label
-
-    def make_absent(self, current):
-        if current is None:
-            return False, None
-        if not self.module.check_mode:
-            self.delete(current)
-        return True, None
-
-    _changes = {}
-
-    def make_present(self, current):
-        desired = self.desired()
-        if current is None:
-            body = self.create_body(desired)
-            missing = [opt for opt in self.required_on_create if self.params.get(opt) is None]
-            if missing:
-                raise UnifiError("%s '%s' does not exist; creating it needs %s"
-                                 % (self.label, self.params[self.key_param], ", ".join(missing)))
-            if self.module.check_mode:
-                return True, body
-            return True, self.create(body)
-        changes = differences(desired, current, self.unordered_fields)
-        self._changes = changes
-        if not changes:
-            return False, current
-        body = deep_merge(current, desired)
-        if self.module.check_mode:
-            return True, body
-        return True, self.update(current, body)
-
-
-def run(module_class):
-    module_class().run()

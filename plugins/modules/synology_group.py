@@ -45,7 +45,8 @@ group:
     description: Backup clients (SFTP)
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyObjectModule
 
 
 class SynologyGroup(SynologyObjectModule):

@@ -73,7 +73,8 @@ services:
     rsync: {enabled: false}
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyModule
 
 SUBSETS = ["system", "shares", "users", "groups", "services"]
 

@@ -57,12 +57,12 @@ services:
 
 import copy
 
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
 from ansible_collections.hybridops.platform.plugins.module_utils._synology import (
     RSYNC,
     SFTP,
     SynologyError,
     SynologyModule,
-    run,
 )
 
 

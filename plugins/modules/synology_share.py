@@ -66,11 +66,8 @@ share:
     hidden: false
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._synology import (
-    SynologyError,
-    SynologyObjectModule,
-    run,
-)
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyError, SynologyObjectModule
 
 
 def share_view(raw):

@@ -63,7 +63,8 @@ permission:
     access: rw
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyError, SynologyModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyError, SynologyModule
 
 FLAGS = dict(
     rw=dict(is_writable=True, is_readonly=False, is_deny=False),

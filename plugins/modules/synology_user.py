@@ -79,11 +79,8 @@ user:
     groups: [backup, users]
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._synology import (
-    SynologyError,
-    SynologyObjectModule,
-    run,
-)
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._synology import SynologyError, SynologyObjectModule
 
 DEFAULT_GROUP = "users"
 
@@ -152,7 +149,7 @@ class SynologyUser(SynologyObjectModule):
         return out
 
     def make_present(self, current):
-        changed, after = super(SynologyUser, self).make_present(current)
+        changed, after, changes = super(SynologyUser, self).make_present(current)
         if current is not None and self.params["update_password"] == "always":
             if self.params["user_password"] is None:
                 raise SynologyError("update_password=always needs user_password")
@@ -160,7 +157,7 @@ class SynologyUser(SynologyObjectModule):
                 fields = dict(name=current["name"], password=self.params["user_password"])
                 self.client.call("SYNO.Core.User", "set", fields)
             changed = True
-        return changed, after
+        return changed, after, changes
 
     def create(self, body):
         self.client.call("SYNO.Core.User", "create", dict(

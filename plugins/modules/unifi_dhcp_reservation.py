@@ -81,11 +81,8 @@ reservation:
     network_id: 65f0c0ffee0000000000a001
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import (
-    UnifiObjectModule,
-    normalize_mac,
-    run,
-)
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, normalize_mac
 
 
 class UnifiDhcpReservation(UnifiObjectModule):
@@ -124,7 +121,7 @@ class UnifiDhcpReservation(UnifiObjectModule):
         body = dict(current, use_fixedip=False)
         if self.module.check_mode:
             return True, body
-        return True, self.update(current, body)
+        return True, self.update(current, body, {"use_fixedip": False})
 
 
 def main():

@@ -61,7 +61,8 @@ firewall_group:
     group_members: [10.10.0.10, 10.10.0.11]
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule
 
 
 class UnifiFirewallGroup(UnifiObjectModule):

@@ -121,7 +121,8 @@ firewall_policy:
       matching_target: ANY
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule
 
 
 def _endpoint_default():

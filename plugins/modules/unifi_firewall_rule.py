@@ -118,7 +118,8 @@ firewall_rule:
     dst_networkconf_type: NETv4
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule
 
 RULESETS = ["WAN_IN", "WAN_OUT", "WAN_LOCAL", "LAN_IN", "LAN_OUT", "LAN_LOCAL", "GUEST_IN", "GUEST_OUT", "GUEST_LOCAL"]
 

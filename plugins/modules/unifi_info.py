@@ -98,7 +98,8 @@ port_forwards:
   elements: dict
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiModule, mask_secrets, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiModule, mask_secrets
 
 SUBSETS = dict(
     networks="rest/networkconf", devices="stat/device", clients="stat/sta", known_clients="rest/user",

@@ -117,7 +117,8 @@ network:
 
 import ipaddress
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiError, UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiError, UnifiObjectModule
 
 VLAN_MIN = 2
 VLAN_MAX = 4009  # go-unifi's vlan field pattern; the controller answers api.err.InvalidVlan above it

@@ -83,7 +83,8 @@ port_forward:
     src: any
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiObjectModule
 
 
 class UnifiPortForward(UnifiObjectModule):

@@ -98,7 +98,8 @@ wlan:
     networkconf_id: 65f0c0ffee0000000000a001
 """
 
-from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiError, UnifiObjectModule, run
+from ansible_collections.hybridops.platform.plugins.module_utils._api_module import run
+from ansible_collections.hybridops.platform.plugins.module_utils._unifi import UnifiError, UnifiObjectModule
 
 
 class UnifiWlan(UnifiObjectModule):

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIOS ?=
 
-.PHONY: help deps images lab lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog
+.PHONY: help deps images lab lab-check lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -14,10 +14,13 @@ deps: ## Install podman, debootstrap and the pinned Python venv (idempotent)
 images: deps ## Build the Debian 12/13 systemd test images (cached by recipe)
 	@bash scripts/build-images.sh
 
-lab: images ## Bring up the lab from inventories/lab and run playbooks/site.yml against it
+lab: images ## The whole site on local containers (inventories/lab): site.yml, then lab-check; prints stage times
 	@bash scripts/lab.sh up
 
-lab-destroy: ## Remove the lab containers and network (and stop the package cache; its files stay)
+lab-check: ## Check the running lab from a user's seat: VPN, database, LLM key, UniFi, backups, monitoring
+	@bash scripts/lab.sh check
+
+lab-destroy: ## Remove everything the lab made: containers, networks, simulators, lab CA (package caches stay)
 	@bash scripts/lab.sh down
 
 lab-bench: images ## Measure the lab: fresh first converge, no-op re-run (ratio), check mode, tasks per host

@@ -743,15 +743,16 @@ class Handler(BaseHTTPRequestHandler):
 class Simulator(object):
     """Start with ``start()``; ``url``, ``ca_path`` and ``controller`` for the tests; ``stop()`` at the end."""
 
-    def __init__(self, directory=None, **controller_options):
+    def __init__(self, directory=None, port=0, **controller_options):
         self.directory = directory or tempfile.mkdtemp(prefix="unifi-sim-")
+        self.requested_port = port
         self.ca_path, self.cert_path, self.key_path = make_tls(self.directory)
         self.controller = Controller(**controller_options)
         self.httpd = None
         self.thread = None
 
     def start(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.requested_port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.controller = self.controller
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -781,8 +782,17 @@ class Simulator(object):
 
 
 if __name__ == "__main__":
-    sim = Simulator().start()
-    print("UniFi simulator at %s (CA %s); users %s; API key %s" % (sim.url, sim.ca_path, sorted(USERS), API_KEY))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="UniFi OS (UDM Pro) API simulator (HTTPS, test CA)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--directory", help="where the CA and server certificate are written (ca.pem)")
+    args = parser.parse_args()
+    if args.directory:
+        os.makedirs(args.directory, exist_ok=True)
+    sim = Simulator(directory=args.directory, port=args.port).start()
+    print("UniFi simulator at %s (CA %s); users %s; API key %s" % (sim.url, sim.ca_path, sorted(USERS), API_KEY),
+          flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -1,0 +1,262 @@
+# Copyright (c) 2026, HybridOps platform engineering
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`make lab-check`: the lab checked the way its users see it, from outside the hosts.
+
+From the developer's laptop on the lab's "internet" (lab-laptop, tests/lab/standins.yml) and from this machine:
+every check has a negative or positive control beside it (the database is NOT reachable before the VPN is up; the
+LLM endpoint refuses a request without the key; a backup adds a restorable point). Prints a table of
+check -> result -> seconds and exits non-zero when a check fails.
+
+    python3 -m tests.lab.check            # what `make lab-check` runs, after `make lab`
+"""
+
+from __future__ import annotations
+
+import base64
+import http.cookiejar
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATE = os.environ.get("HYBRIDOPS_LAB_STATE_DIR", os.path.join(ROOT, ".cache", "lab"))
+LAB_CA = os.path.join(ROOT, ".cache", "lab-pki", "ca.crt")
+GROUP_VARS = os.path.join(ROOT, "inventories", "lab", "group_vars")
+LAPTOP = "lab-laptop"
+VIP = "10.89.1.100"
+GPU = "10.89.1.21"
+OPS = "10.89.1.31"
+
+
+def group_vars(group, name):
+    with open(os.path.join(GROUP_VARS, group, name), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+SECRETS = group_vars("all", "lab-secrets.yml")
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def podman(container, *argv, input_text=None, timeout=120):
+    """Run a command in a lab container; returns (rc, stdout+stderr)."""
+    cmd = ["podman", "exec"] + (["-i"] if input_text is not None else []) + [container] + list(argv)
+    res = subprocess.run(cmd, input=input_text, capture_output=True, text=True, timeout=timeout, check=False)
+    return res.returncode, (res.stdout + res.stderr).strip()
+
+
+def must(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def wait_for(probe, timeout, step=1.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(step)
+
+
+def https(url, ca, headers=None, body=None, opener=None):
+    context = ssl.create_default_context(cafile=ca)
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers=dict(headers or {}, **({"Content-Type": "application/json"}
+                                                                                if data else {})))
+    open_ = opener.open if opener else urllib.request.urlopen
+    kwargs = {} if opener else {"context": context}
+    try:
+        with open_(req, timeout=15, **kwargs) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def psql(sql, port, host=VIP):
+    """psql from the laptop, as the superuser, TLS required (through the tunnel once it is up)."""
+    conn = "host=%s port=%d dbname=postgres user=postgres sslmode=require connect_timeout=5" % (host, port)
+    return podman(LAPTOP, "env", "PGPASSWORD=" + SECRETS["patroni_superuser_password"], "psql", conn, "-XAtqc", sql)
+
+
+# --- the checks ------------------------------------------------------------------------------------------------
+
+def check_vpn():
+    rc, _ = psql("select 1", 5000)
+    must(rc != 0, "the database VIP answered the laptop WITHOUT the VPN (the control failed)")
+    profile = os.path.join(STATE, "openvpn-profiles", "lab-laptop.ovpn")
+    must(os.path.exists(profile), "no client profile at %s" % profile)
+    subprocess.run(["podman", "cp", profile, LAPTOP + ":/root/lab-laptop.ovpn"], check=True)
+    podman(LAPTOP, "sh", "-c", "pkill -x openvpn; sleep 1; openvpn --config /root/lab-laptop.ovpn --daemon lab-vpn "
+           "--writepid /run/lab-vpn.pid --log /var/log/lab-vpn.log")
+    up = wait_for(lambda: podman(LAPTOP, "grep", "-q", "Initialization Sequence Completed", "/var/log/lab-vpn.log")[0] == 0,
+                  30)
+    must(up, "the tunnel did not come up: " + podman(LAPTOP, "tail", "-5", "/var/log/lab-vpn.log")[1])
+    answered = wait_for(lambda: psql("select 1", 5000)[1] == "1", 20)
+    must(answered, "through the tunnel, the VIP did not answer: %s" % psql("select 1", 5000)[1])
+    return "tunnel up; VIP %s:5000 answers through it (refused without it)" % VIP
+
+
+def check_replicated_write():
+    token = "lab-check-%d" % time.time_ns()
+    rc, out = psql("create table if not exists lab_check (token text primary key, at timestamptz default now()); "
+                   "insert into lab_check (token) values ('%s') returning token" % token, 5000)
+    must(rc == 0 and out.endswith(token), "write through HAProxy's primary port failed: %s" % out)
+    rc, out = psql("select pg_is_in_recovery()", 5001)
+    must(out == "t", "HAProxy's replica port did not reach a replica: %s" % out)
+    seen = wait_for(lambda: psql("select token from lab_check where token = '%s'" % token, 5001)[1] == token, 15, 0.5)
+    must(seen, "the row written through the primary port was not read back from a replica")
+    return "row written via :5000, read back from a replica via :5001"
+
+
+def check_llm():
+    ca = "/root/lab-ca.crt"
+    subprocess.run(["podman", "cp", LAB_CA, LAPTOP + ":" + ca], check=True)
+    base = "https://%s:8443" % GPU
+
+    def curl(path, key=None, body=None):
+        argv = ["curl", "-sS", "--cacert", ca, "-o", "/dev/stdout", "-w", "\n%{http_code}", base + path]
+        if key:
+            argv += ["-H", "Authorization: Bearer " + key]
+        if body:
+            argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        rc, out = podman(LAPTOP, *argv)
+        must(rc == 0, "curl %s failed: %s" % (path, out))
+        text, _, code = out.rpartition("\n")
+        return int(code), text
+
+    code, _ = curl("/v1/models")
+    must(code == 401, "without the key the LLM endpoint answered %d, not 401" % code)
+    code, _ = curl("/v1/models", key="wrong-key-0123456789abcdef")
+    must(code == 401, "with a wrong key the LLM endpoint answered %d, not 401" % code)
+    code, text = curl("/v1/chat/completions", key=SECRETS["vllm_api_key"],
+                      body={"model": "deepseek-r1-7b", "messages": [{"role": "user", "content": "hello"}]})
+    must(code == 200, "with the key the LLM endpoint answered %d: %s" % (code, text[:200]))
+    answer = json.loads(text)["choices"][0]["message"]["content"]
+    return "401 without/with a wrong key; 200 with it (%s)" % answer
+
+
+def check_unifi():
+    site = group_vars("udm", "network.yml")
+    wanted = sorted(n["name"] for n in site["unifi_site_networks"])
+    ca = os.path.join(STATE, "unifi", "ca.pem")
+    context = ssl.create_default_context(cafile=ca)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                         urllib.request.HTTPCookieProcessor(jar))
+    base = "https://127.0.0.1:18443"
+    code, _ = https(base + "/api/auth/login", ca, body={"username": "admin", "password": "wrong"}, opener=opener)
+    must(code in (400, 401, 403), "the console accepted a wrong password (%d)" % code)
+    code, _ = https(base + "/api/auth/login", ca, opener=opener,
+                    body={"username": "admin", "password": SECRETS["unifi_password"]})
+    must(code == 200, "login to the console failed (%d)" % code)
+    code, text = https(base + "/proxy/network/api/s/default/rest/networkconf", ca, opener=opener)
+    must(code == 200, "reading the networks failed (%d)" % code)
+    present = sorted(n["name"] for n in json.loads(text)["data"])
+    missing = sorted(set(wanted) - set(present))
+    must(not missing, "networks missing on the console: %s" % missing)
+    code, text = https(base + "/proxy/network/api/s/default/rest/portforward", ca, opener=opener)
+    forwards = [f["name"] for f in json.loads(text)["data"]]
+    must("openvpn" in forwards, "the OpenVPN port forward is missing: %s" % forwards)
+    return "networks %s and the openvpn port forward exist" % ", ".join(wanted)
+
+
+def check_file_backup():
+    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "restic", "snapshots", "--json", timeout=120)
+    must(rc == 0, "cannot list the snapshots: %s" % out[-300:])
+    before = len(json.loads(out[out.index("["):]))
+    rc, out = podman("lab-ops", "systemctl", "start", "hybridops-backup-etc.service", timeout=600)
+    must(rc == 0, "the backup job failed: %s" % out[-300:])
+    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "restic", "snapshots", "--json", timeout=120)
+    after = len(json.loads(out[out.index("["):]))
+    must(after == before + 1, "the backup did not add a snapshot (%d -> %d)" % (before, after))
+    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "drill", "etc", timeout=600)
+    must(rc == 0, "the restore drill failed: %s" % out[-400:])
+    report = json.loads(out[out.index("{"):])
+    must(report["files_compared"] > 0 and report["files_mismatched"] == 0,
+         "the drill compared %s files, %s differ" % (report["files_compared"], report["files_mismatched"]))
+    return "snapshot %d -> %d; drill: %d files identical, RTO %s s" % (before, after, report["files_compared"],
+                                                                       report["rto_seconds"])
+
+
+def pgbackrest_backups():
+    rc, out = podman("lab-pg1", "sudo", "-u", "postgres", "pgbackrest", "--stanza=lab-main", "info", "--output=json")
+    must(rc == 0, "pgbackrest info failed: %s" % out[-300:])
+    return len(json.loads(out)[0]["backup"])
+
+
+def check_pgbackrest():
+    before = pgbackrest_backups()
+    # the unit runs on every member and backs up on the leader only (Patroni's /primary)
+    for host in ("lab-pg1", "lab-pg2", "lab-pg3"):
+        rc, out = podman(host, "systemctl", "start", "pgbackrest-backup@incr.service", timeout=900)
+        must(rc == 0, "pgbackrest-backup@incr failed on %s: %s" % (host, out[-300:]))
+    after = pgbackrest_backups()
+    must(after == before + 1, "one backup expected from the three members, got %d -> %d" % (before, after))
+    return "backups in the repository %d -> %d (leader only)" % (before, after)
+
+
+def check_prometheus():
+    auth = "Basic " + base64.b64encode(("admin:" + SECRETS["prometheus_web_password"]).encode()).decode()
+    base = "https://%s:9090" % OPS
+    code, _ = https(base + "/api/v1/targets", LAB_CA)
+    must(code == 401, "Prometheus answered %d without credentials" % code)
+    code, text = https(base + "/api/v1/targets", LAB_CA, headers={"Authorization": auth})
+    must(code == 200, "Prometheus targets: %d" % code)
+    targets = json.loads(text)["data"]["activeTargets"]
+    must(targets, "Prometheus has no targets")
+    down = ["%s %s (%s)" % (t["labels"]["job"], t["labels"].get("instance"), t.get("lastError"))
+            for t in targets if t["health"] != "up"]
+    must(not down, "targets not up: %s" % "; ".join(down))
+    code, text = https(base + "/api/v1/alerts", LAB_CA, headers={"Authorization": auth})
+    firing = sorted({a["labels"]["alertname"] for a in json.loads(text)["data"]["alerts"] if a["state"] == "firing"})
+    must(not firing, "alerts firing: %s" % firing)
+    return "%d targets up over TLS, %d jobs; no alert firing" % (len(targets), len({t["labels"]["job"] for t in targets}))
+
+
+CHECKS = [
+    ("VPN: laptop reaches the database VIP through the tunnel", check_vpn),
+    ("Postgres: write via HAProxy, read from a replica", check_replicated_write),
+    ("LLM endpoint: key required, answers with it", check_llm),
+    ("UniFi: the site's networks exist on the console", check_unifi),
+    ("Backup: restic job, then a restore drill", check_file_backup),
+    ("Backup: pgBackRest takes a backup on the leader", check_pgbackrest),
+    ("Monitoring: every target up, no alert firing", check_prometheus),
+]
+
+
+def main(argv=None):
+    names = set(argv or [])
+    rows, failed = [], 0
+    for title, check in CHECKS:
+        if names and check.__name__[len("check_"):] not in names:
+            continue
+        start = time.monotonic()
+        try:
+            detail, ok = check(), True
+        except (CheckFailed, subprocess.SubprocessError, OSError, ValueError, KeyError, IndexError) as exc:
+            detail, ok = "%s: %s" % (type(exc).__name__, exc) if not isinstance(exc, CheckFailed) else str(exc), False
+            failed += 1
+        rows.append((title, "ok" if ok else "FAILED", time.monotonic() - start, detail))
+        print("%-6s %-55s %6.1fs  %s" % (rows[-1][1], title, rows[-1][2], detail), flush=True)
+    podman(LAPTOP, "sh", "-c", "pkill -x openvpn || true")
+    width = max(len(r[0]) for r in rows) if rows else 10
+    print("\n%-*s  %-6s  %7s" % (width, "check", "result", "time"))
+    for title, result, seconds, _ in rows:
+        print("%-*s  %-6s  %6.1fs" % (width, title, result, seconds))
+    print("\n%d of %d checks passed" % (len(rows) - failed, len(rows)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -41,7 +41,9 @@ containers() {
   local table net subnet; table=$(hosts_table)
   [[ -n "$table" ]] || die "no lab hosts found in $INVENTORY"
   while read -r net subnet; do
-    podman network exists "$net" || podman network create --subnet "$subnet" "$net" >/dev/null
+    # isolate: no traffic between the lab's networks (or other podman networks) except through a host on both
+    # (the VPN server); podman would otherwise route and masquerade the laptop straight into the site.
+    podman network exists "$net" || podman network create --opt isolate=true --subnet "$subnet" "$net" >/dev/null
   done < <(networks)
   while read -r name image caps devices nets; do
     if podman container exists "$name"; then

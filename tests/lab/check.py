@@ -14,9 +14,11 @@ check -> result -> seconds and exits non-zero when a check fails.
 from __future__ import annotations
 
 import base64
+import http.client
 import http.cookiejar
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -69,6 +71,34 @@ def wait_for(probe, timeout, step=1.0):
         time.sleep(step)
 
 
+def first_json(text, opener="{"):
+    """The first JSON document in a command's output (runners print logs around it)."""
+    return json.JSONDecoder().raw_decode(text[text.index(opener):])[0]
+
+
+class NamedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, with the certificate verified for a host name (what DNS would give a user)."""
+
+    def __init__(self, address, port, name, context):
+        super().__init__(address, port, timeout=15, context=context)
+        self.verify_name = name
+        self.tls_context = context
+
+    def connect(self):
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.verify_name)
+
+
+def https_by_name(address, name, port, path, ca, headers=None):
+    conn = NamedHTTPSConnection(address, port, name, ssl.create_default_context(cafile=ca))
+    try:
+        conn.request("GET", path, headers=dict(headers or {}))
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
 def https(url, ca, headers=None, body=None, opener=None):
     context = ssl.create_default_context(cafile=ca)
     data = None if body is None else json.dumps(body).encode()
@@ -109,9 +139,9 @@ def check_vpn():
 
 def check_replicated_write():
     token = "lab-check-%d" % time.time_ns()
-    rc, out = psql("create table if not exists lab_check (token text primary key, at timestamptz default now()); "
+    rc, out = psql("set client_min_messages = warning; create table if not exists lab_check (token text primary key, at timestamptz default now()); "
                    "insert into lab_check (token) values ('%s') returning token" % token, 5000)
-    must(rc == 0 and out.endswith(token), "write through HAProxy's primary port failed: %s" % out)
+    must(rc == 0 and token in out.splitlines(), "write through HAProxy's primary port failed: %s" % out)
     rc, out = psql("select pg_is_in_recovery()", 5001)
     must(out == "t", "HAProxy's replica port did not reach a replica: %s" % out)
     seen = wait_for(lambda: psql("select token from lab_check where token = '%s'" % token, 5001)[1] == token, 15, 0.5)
@@ -171,28 +201,34 @@ def check_unifi():
     return "networks %s and the openvpn port forward exist" % ", ".join(wanted)
 
 
-def check_file_backup():
-    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "restic", "snapshots", "--json", timeout=120)
+def latest_snapshot():
+    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "restic", "snapshots", "--latest", "1", "--json",
+                     timeout=120)
     must(rc == 0, "cannot list the snapshots: %s" % out[-300:])
-    before = len(json.loads(out[out.index("["):]))
+    snapshots = first_json(out, "[")
+    return snapshots[-1]["short_id"] if snapshots else None
+
+
+def check_file_backup():
+    # retention keeps one snapshot a day, so the count may not grow: the newest snapshot's id must change
+    before = latest_snapshot()
     rc, out = podman("lab-ops", "systemctl", "start", "hybridops-backup-etc.service", timeout=600)
     must(rc == 0, "the backup job failed: %s" % out[-300:])
-    rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "restic", "snapshots", "--json", timeout=120)
-    after = len(json.loads(out[out.index("["):]))
-    must(after == before + 1, "the backup did not add a snapshot (%d -> %d)" % (before, after))
+    after = latest_snapshot()
+    must(after and after != before, "the backup did not add a snapshot (newest %s -> %s)" % (before, after))
     rc, out = podman("lab-ops", "/usr/local/sbin/hybridops-backup", "drill", "etc", timeout=600)
     must(rc == 0, "the restore drill failed: %s" % out[-400:])
-    report = json.loads(out[out.index("{"):])
+    report = first_json(out)
     must(report["files_compared"] > 0 and report["files_mismatched"] == 0,
          "the drill compared %s files, %s differ" % (report["files_compared"], report["files_mismatched"]))
-    return "snapshot %d -> %d; drill: %d files identical, RTO %s s" % (before, after, report["files_compared"],
-                                                                       report["rto_seconds"])
+    return "new snapshot %s (was %s); drill: %d files identical, RTO %s s" % (after, before, report["files_compared"],
+                                                                            report["rto_seconds"])
 
 
 def pgbackrest_backups():
     rc, out = podman("lab-pg1", "sudo", "-u", "postgres", "pgbackrest", "--stanza=lab-main", "info", "--output=json")
     must(rc == 0, "pgbackrest info failed: %s" % out[-300:])
-    return len(json.loads(out)[0]["backup"])
+    return len(first_json(out, "[")[0]["backup"])
 
 
 def check_pgbackrest():
@@ -208,17 +244,20 @@ def check_pgbackrest():
 
 def check_prometheus():
     auth = "Basic " + base64.b64encode(("admin:" + SECRETS["prometheus_web_password"]).encode()).decode()
-    base = "https://%s:9090" % OPS
-    code, _ = https(base + "/api/v1/targets", LAB_CA)
+
+    def get(path, headers=None):
+        return https_by_name(OPS, "lab-ops", 9090, path, LAB_CA, headers)
+
+    code, _ = get("/api/v1/targets")
     must(code == 401, "Prometheus answered %d without credentials" % code)
-    code, text = https(base + "/api/v1/targets", LAB_CA, headers={"Authorization": auth})
+    code, text = get("/api/v1/targets", headers={"Authorization": auth})
     must(code == 200, "Prometheus targets: %d" % code)
     targets = json.loads(text)["data"]["activeTargets"]
     must(targets, "Prometheus has no targets")
     down = ["%s %s (%s)" % (t["labels"]["job"], t["labels"].get("instance"), t.get("lastError"))
             for t in targets if t["health"] != "up"]
     must(not down, "targets not up: %s" % "; ".join(down))
-    code, text = https(base + "/api/v1/alerts", LAB_CA, headers={"Authorization": auth})
+    code, text = get("/api/v1/alerts", headers={"Authorization": auth})
     firing = sorted({a["labels"]["alertname"] for a in json.loads(text)["data"]["alerts"] if a["state"] == "firing"})
     must(not firing, "alerts firing: %s" % firing)
     return "%d targets up over TLS, %d jobs; no alert firing" % (len(targets), len({t["labels"]["job"] for t in targets}))

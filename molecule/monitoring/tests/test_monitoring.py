@@ -1,7 +1,8 @@
 """Behaviour of the monitoring stack (testinfra, run by `molecule verify`).
 
 Every probe runs on mon1 against the real services: the Prometheus API over TLS with basic auth, promtool with the
-rule files the role installed, and a real fault (PostgreSQL stopped on mon-db) whose alert must reach the webhook
+rule files the role installed, the services' built-in endpoints (Patroni, etcd, HAProxy) with and without their
+credentials, and a real fault (Patroni and its PostgreSQL stopped on mon-db) whose alert must reach the webhook
 receiver the prepare step runs on mon1. The tests run in file order; the fault comes last.
 """
 
@@ -16,6 +17,8 @@ from tests.testinfra_helpers import host
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 DASHBOARDS = sorted((ROOT / "roles" / "prometheus" / "files" / "dashboards").glob("*.json"))
 CA = "/etc/prometheus/pki/ca.crt"
+CLIENT = "--cert /etc/prometheus/pki/prometheus-client.crt --key /etc/prometheus/pki/prometheus-client.key"
+STATS = "admin:molecule-monitoring-stats-pw"  # molecule.yml: haproxy_stats_password
 PROMETHEUS = "https://mon1:9090"
 USER = "admin"
 PASSWORD = "molecule-prometheus-test-password"  # molecule/monitoring/group_vars/all.yml
@@ -25,7 +28,13 @@ EXPECTED_TARGETS = {
     ("alertmanager", "mon1:9093"),
     ("node", "mon1:9100"),
     ("node", "mon-db:9100"),
+    ("node", "mon-etcd:9100"),
     ("postgres", "mon-db:9187"),
+    ("patroni", "mon-db:8008"),
+    ("etcd", "mon1:2379"),
+    ("etcd", "mon-db:2379"),
+    ("etcd", "mon-etcd:2379"),
+    ("haproxy", "mon-db:7000"),
 }
 
 
@@ -78,6 +87,34 @@ def test_exporters_serve_tls_only():
     for target in ("mon1:9100", "mon-db:9100", "mon-db:9187"):
         assert status(f"https://{target}/metrics", f"--cacert {CA}") == "200"
         assert status(f"http://{target}/metrics") != "200"
+
+
+def _body(url, extra=""):
+    res = curl(f"--cacert {CA} {extra} {shlex.quote(url)}")
+    assert res.rc == 0, res.stderr
+    return res.stdout
+
+
+def test_patroni_serves_metrics_over_tls_only():
+    assert "patroni_primary" in _body("https://mon-db:8008/metrics")  # positive control
+    assert status("http://mon-db:8008/metrics") != "200"
+
+
+def test_etcd_metrics_need_the_client_certificate():
+    assert "etcd_server_has_leader 1" in _body("https://mon-etcd:2379/metrics", CLIENT)  # positive control
+    # etcd asks every client for a certificate of the collection CA (client-cert-auth)
+    assert curl(f"-o /dev/null --cacert {CA} https://mon-etcd:2379/metrics").rc != 0
+
+
+def test_haproxy_exporter_needs_the_stats_credentials():
+    url = "https://mon-db:7000/metrics"
+    body = _body(url, f"-u {STATS}")  # positive control
+    assert 'haproxy_backend_active_servers{proxy="postgres_primary"} 1' in body
+    assert status(url, f"--cacert {CA}") == "401"
+    assert status(url, f"--cacert {CA} -u admin:wrong-password") == "401"
+    # the stats page itself still asks for them too
+    assert status("https://mon-db:7000/", f"--cacert {CA}") == "401"
+    assert status("https://mon-db:7000/", f"--cacert {CA} -u {STATS}") == "200"
 
 
 def test_every_target_is_up_over_tls():
@@ -148,6 +185,12 @@ def test_slo_recordings_have_data_from_the_real_exporter():
     assert query('slo:error_budget_remaining:ratio{slo="postgres-availability"}')
 
 
+def test_write_availability_slo_has_data_from_haproxy():
+    result = wait_for(lambda: query('slo:sli_error:ratio_rate5m{slo="postgres-write-availability"}'))
+    assert result and float(result[0]["value"][1]) == 0.0
+    assert query('haproxy_backend_active_servers{proxy="postgres_primary"} == 1')
+
+
 def test_every_dashboard_query_returns_data():
     assert DASHBOARDS
     empty = []
@@ -173,11 +216,12 @@ def test_stopping_postgresql_fires_postgres_down_at_the_webhook():
     assert _received(None) == []
     assert mon1().run("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8099/ -d '{\"alerts\": []}'"
                       ).stdout == "200"
-    assert db.run("systemctl stop postgresql").rc == 0
+    # PostgreSQL runs under Patroni here: stopping Patroni stops the server (Patroni would restart a killed one)
+    assert db.run("systemctl stop patroni").rc == 0
     try:
         alerts = wait_for(lambda: _received("PostgresDown"), timeout=120)
     finally:
-        db.run("systemctl start postgresql")
+        db.run("systemctl start patroni")
     assert alerts, _received(None)
     assert alerts[0]["status"] == "firing"
     assert alerts[0]["labels"]["instance"] == "mon-db:9187"

@@ -137,7 +137,9 @@ def test_rule_files_are_loaded():
     groups = api("/api/v1/rules")["groups"]
     names = {g["name"] for g in groups}
     assert {"slo-postgres-availability", "slo-postgres-write-availability", "slo-postgres-replication-lag",
-            "slo-vllm-time-to-first-token", "hybridops-targets", "hybridops-postgres", "hybridops-node"} <= names
+            "slo-vllm-time-to-first-token", "slo-vpn-availability", "slo-backup-freshness", "slo-certificate-expiry",
+            "hybridops-targets", "hybridops-postgres", "hybridops-node", "hybridops-pki", "hybridops-openvpn",
+            "hybridops-backup"} <= names
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 
 
@@ -189,6 +191,28 @@ def test_write_availability_slo_has_data_from_haproxy():
     result = wait_for(lambda: query('slo:sli_error:ratio_rate5m{slo="postgres-write-availability"}'))
     assert result and float(result[0]["value"][1]) == 0.0
     assert query('haproxy_backend_active_servers{proxy="postgres_primary"} == 1')
+
+
+def test_certificate_expiry_of_every_pki_certificate_reaches_prometheus():
+    # the pki role's textfile on mon-db holds the end of validity of Patroni's server certificate, and Prometheus
+    # has the same value from the node exporter; it must equal what openssl reads from the certificate itself
+    db = host("mon-db")
+    cert = "/etc/patroni/pki/server.crt"
+    enddate = db.run(f"date -d \"$(openssl x509 -noout -enddate -in {cert} | cut -d= -f2)\" +%s")
+    assert enddate.rc == 0, enddate.stderr
+    prom = db.file("/var/lib/prometheus/node-exporter/hybridops_pki_etc_patroni_pki_server_crt.prom")
+    assert f'path="{cert}"}} {enddate.stdout.strip()}' in prom.content_string
+    series = wait_for(lambda: query(f'hybridops_pki_certificate_not_after_seconds{{path="{cert}"}}'))
+    assert series and series[0]["metric"]["instance"] == "mon-db:9100", series
+    assert series[0]["value"][1] == enddate.stdout.strip()
+    # every host's certificates are there: Prometheus's own, etcd's on the three members, Patroni's, HAProxy's
+    paths = {(r["metric"]["instance"], r["metric"]["path"]) for r in query("hybridops_pki_certificate_not_after_seconds")}
+    assert {("mon1:9100", "/etc/prometheus/pki/prometheus-client.crt"), ("mon-db:9100", "/etc/haproxy/pki/haproxy.crt"),
+            } <= paths, paths
+    assert {i for i, _ in paths} == {"mon1:9100", "mon-db:9100", "mon-etcd:9100"}
+    # the alert expression: nothing expires within 21 days; control: all expire within 398 days (397-day validity)
+    assert query("hybridops_pki_certificate_not_after_seconds - time() < 21 * 86400") == []
+    assert len(query("hybridops_pki_certificate_not_after_seconds - time() < 398 * 86400")) == len(paths)
 
 
 def test_every_dashboard_query_returns_data():

@@ -138,7 +138,7 @@ def test_rule_files_are_loaded():
     names = {g["name"] for g in groups}
     assert {"slo-postgres-availability", "slo-postgres-write-availability", "slo-postgres-replication-lag",
             "slo-vllm-time-to-first-token", "slo-vpn-availability", "slo-backup-freshness", "slo-certificate-expiry",
-            "hybridops-targets", "hybridops-postgres", "hybridops-node", "hybridops-pki", "hybridops-openvpn",
+            "hybridops-targets", "hybridops-postgres", "hybridops-node", "hybridops-pki", "hybridops-openvpn", "hybridops-keepalived",
             "hybridops-backup"} <= names
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 

@@ -60,7 +60,7 @@ def test_state_written_to_the_textfile(mod, monkeypatch, tmp_path, active, addre
 
 
 def test_a_missing_interface_counts_as_no_vip(mod, monkeypatch, tmp_path):
-    run, _ = fake_run(True, [VIP], ip_rc=1)
+    run = fake_run(True, [VIP], ip_rc=1)[0]
     monkeypatch.setattr(mod.subprocess, "run", run)
     out = tmp_path / "k.prom"
     mod.main(["--vip", VIP, "--interface", "nope0", "--output", str(out)])

@@ -49,7 +49,7 @@ def fixture_server():
     commands = []
 
     def serve():
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         with conn, conn.makefile("rw", encoding="utf-8", newline="\n") as stream:
             stream.write(">INFO:OpenVPN Management Interface Version 5 -- type 'help' for more info\n")
             stream.flush()

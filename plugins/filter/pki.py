@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -141,16 +142,25 @@ def pki_requests(certificates, default_sans, common_name):
     return requests
 
 
+def _not_after_epoch(cert):
+    """The end of a certificate's validity in seconds since the epoch (UTC)."""
+    not_after = getattr(cert, "not_valid_after_utc", None)
+    if not_after is None:  # cryptography < 42: a naive datetime in UTC
+        not_after = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return int(not_after.timestamp())
+
+
 def pki_result(requests, held, issued, changed):
-    """pki_certificates_result: name -> changed, serial, certificate, key, ca."""
+    """pki_certificates_result: name -> changed, serial, not_after, certificate, key, ca."""
     result = {}
     for req in requests:
         pem = (issued or {}).get(req["name"]) or (held or {}).get(req["cert"]) or ""
         pems = _PEM.findall(to_text(pem))
-        serial = x509.load_pem_x509_certificate(to_bytes(pems[0])).serial_number if pems else None
+        cert = x509.load_pem_x509_certificate(to_bytes(pems[0])) if pems else None
         result[req["name"]] = {
             "changed": req["name"] in (changed or []),
-            "serial": serial,
+            "serial": cert.serial_number if cert is not None else None,
+            "not_after": _not_after_epoch(cert) if cert is not None else None,
             "certificate": req["cert"],
             "key": req["key"],
             "ca": req["ca"],

@@ -1,7 +1,8 @@
 """Behaviour of the monitoring stack (testinfra, run by `molecule verify`).
 
 Every probe runs on mon1 against the real services: the Prometheus API over TLS with basic auth, promtool with the
-rule files the role installed, and a real fault (PostgreSQL stopped on mon-db) whose alert must reach the webhook
+rule files the role installed, the services' built-in endpoints (Patroni, etcd, HAProxy) with and without their
+credentials, and a real fault (Patroni and its PostgreSQL stopped on mon-db) whose alert must reach the webhook
 receiver the prepare step runs on mon1. The tests run in file order; the fault comes last.
 """
 
@@ -16,6 +17,8 @@ from tests.testinfra_helpers import host
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 DASHBOARDS = sorted((ROOT / "roles" / "prometheus" / "files" / "dashboards").glob("*.json"))
 CA = "/etc/prometheus/pki/ca.crt"
+CLIENT = "--cert /etc/prometheus/pki/prometheus-client.crt --key /etc/prometheus/pki/prometheus-client.key"
+STATS = "admin:molecule-monitoring-stats-pw"  # molecule.yml: haproxy_stats_password
 PROMETHEUS = "https://mon1:9090"
 USER = "admin"
 PASSWORD = "molecule-prometheus-test-password"  # molecule/monitoring/group_vars/all.yml
@@ -25,7 +28,13 @@ EXPECTED_TARGETS = {
     ("alertmanager", "mon1:9093"),
     ("node", "mon1:9100"),
     ("node", "mon-db:9100"),
+    ("node", "mon-etcd:9100"),
     ("postgres", "mon-db:9187"),
+    ("patroni", "mon-db:8008"),
+    ("etcd", "mon1:2379"),
+    ("etcd", "mon-db:2379"),
+    ("etcd", "mon-etcd:2379"),
+    ("haproxy", "mon-db:7000"),
 }
 
 
@@ -80,6 +89,34 @@ def test_exporters_serve_tls_only():
         assert status(f"http://{target}/metrics") != "200"
 
 
+def _body(url, extra=""):
+    res = curl(f"--cacert {CA} {extra} {shlex.quote(url)}")
+    assert res.rc == 0, res.stderr
+    return res.stdout
+
+
+def test_patroni_serves_metrics_over_tls_only():
+    assert "patroni_primary" in _body("https://mon-db:8008/metrics")  # positive control
+    assert status("http://mon-db:8008/metrics") != "200"
+
+
+def test_etcd_metrics_need_the_client_certificate():
+    assert "etcd_server_has_leader 1" in _body("https://mon-etcd:2379/metrics", CLIENT)  # positive control
+    # etcd asks every client for a certificate of the collection CA (client-cert-auth)
+    assert curl(f"-o /dev/null --cacert {CA} https://mon-etcd:2379/metrics").rc != 0
+
+
+def test_haproxy_exporter_needs_the_stats_credentials():
+    url = "https://mon-db:7000/metrics"
+    body = _body(url, f"-u {STATS}")  # positive control
+    assert 'haproxy_backend_active_servers{proxy="postgres_primary"} 1' in body
+    assert status(url, f"--cacert {CA}") == "401"
+    assert status(url, f"--cacert {CA} -u admin:wrong-password") == "401"
+    # the stats page itself still asks for them too
+    assert status("https://mon-db:7000/", f"--cacert {CA}") == "401"
+    assert status("https://mon-db:7000/", f"--cacert {CA} -u {STATS}") == "200"
+
+
 def test_every_target_is_up_over_tls():
     def all_up():
         targets = api("/api/v1/targets", state="active")["activeTargets"]
@@ -100,7 +137,9 @@ def test_rule_files_are_loaded():
     groups = api("/api/v1/rules")["groups"]
     names = {g["name"] for g in groups}
     assert {"slo-postgres-availability", "slo-postgres-write-availability", "slo-postgres-replication-lag",
-            "slo-vllm-time-to-first-token", "hybridops-targets", "hybridops-postgres", "hybridops-node"} <= names
+            "slo-vllm-time-to-first-token", "slo-vpn-availability", "slo-backup-freshness", "slo-certificate-expiry",
+            "hybridops-targets", "hybridops-postgres", "hybridops-node", "hybridops-pki", "hybridops-openvpn", "hybridops-keepalived",
+            "hybridops-backup"} <= names
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 
 
@@ -148,6 +187,34 @@ def test_slo_recordings_have_data_from_the_real_exporter():
     assert query('slo:error_budget_remaining:ratio{slo="postgres-availability"}')
 
 
+def test_write_availability_slo_has_data_from_haproxy():
+    result = wait_for(lambda: query('slo:sli_error:ratio_rate5m{slo="postgres-write-availability"}'))
+    assert result and float(result[0]["value"][1]) == 0.0
+    assert query('haproxy_backend_active_servers{proxy="postgres_primary"} == 1')
+
+
+def test_certificate_expiry_of_every_pki_certificate_reaches_prometheus():
+    # the pki role's textfile on mon-db holds the end of validity of Patroni's server certificate, and Prometheus
+    # has the same value from the node exporter; it must equal what openssl reads from the certificate itself
+    db = host("mon-db")
+    cert = "/etc/patroni/pki/server.crt"
+    enddate = db.run(f"date -d \"$(openssl x509 -noout -enddate -in {cert} | cut -d= -f2)\" +%s")
+    assert enddate.rc == 0, enddate.stderr
+    prom = db.file("/var/lib/prometheus/node-exporter/hybridops_pki_etc_patroni_pki_server_crt.prom")
+    assert f'path="{cert}"}} {enddate.stdout.strip()}' in prom.content_string
+    series = wait_for(lambda: query(f'hybridops_pki_certificate_not_after_seconds{{path="{cert}"}}'))
+    assert series and series[0]["metric"]["instance"] == "mon-db:9100", series
+    assert series[0]["value"][1] == enddate.stdout.strip()
+    # every host's certificates are there: Prometheus's own, etcd's on the three members, Patroni's, HAProxy's
+    paths = {(r["metric"]["instance"], r["metric"]["path"]) for r in query("hybridops_pki_certificate_not_after_seconds")}
+    assert {("mon1:9100", "/etc/prometheus/pki/prometheus-client.crt"), ("mon-db:9100", "/etc/haproxy/pki/haproxy.crt"),
+            } <= paths, paths
+    assert {i for i, _ in paths} == {"mon1:9100", "mon-db:9100", "mon-etcd:9100"}
+    # the alert expression: nothing expires within 21 days; control: all expire within 398 days (397-day validity)
+    assert query("hybridops_pki_certificate_not_after_seconds - time() < 21 * 86400") == []
+    assert len(query("hybridops_pki_certificate_not_after_seconds - time() < 398 * 86400")) == len(paths)
+
+
 def test_every_dashboard_query_returns_data():
     assert DASHBOARDS
     empty = []
@@ -173,11 +240,12 @@ def test_stopping_postgresql_fires_postgres_down_at_the_webhook():
     assert _received(None) == []
     assert mon1().run("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:8099/ -d '{\"alerts\": []}'"
                       ).stdout == "200"
-    assert db.run("systemctl stop postgresql").rc == 0
+    # PostgreSQL runs under Patroni here: stopping Patroni stops the server (Patroni would restart a killed one)
+    assert db.run("systemctl stop patroni").rc == 0
     try:
         alerts = wait_for(lambda: _received("PostgresDown"), timeout=120)
     finally:
-        db.run("systemctl start postgresql")
+        db.run("systemctl start patroni")
     assert alerts, _received(None)
     assert alerts[0]["status"] == "firing"
     assert alerts[0]["labels"]["instance"] == "mon-db:9187"

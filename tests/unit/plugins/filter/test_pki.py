@@ -126,9 +126,10 @@ def test_requests_refuse_duplicates_and_missing_keys():
 def test_result_keyed_by_name(cas):
     reqs = pki_requests([{"name": "web", "directory": "/d"}, {"name": "api", "directory": "/d"}], [], "h")
     res = pki_result(reqs, {"/d/web.crt": cas["leaf_old"]}, {"web": cas["leaf_new"]}, ["web"])
-    assert res["web"] == {"changed": True, "serial": 88, "certificate": "/d/web.crt", "key": "/d/web.key",
-                          "ca": "/d/ca.crt"}
-    assert res["api"]["changed"] is False and res["api"]["serial"] is None
+    # _cert: valid until 2026-01-01 + 3650 days, 2035-12-30T00:00:00Z
+    assert res["web"] == {"changed": True, "serial": 88, "not_after": 2082585600, "certificate": "/d/web.crt",
+                          "key": "/d/web.key", "ca": "/d/ca.crt"}
+    assert res["api"]["changed"] is False and res["api"]["serial"] is None and res["api"]["not_after"] is None
 
 
 def test_trust_map_per_request(cas):

@@ -18,6 +18,11 @@ code_server_assistant(backends, chat_model='', autocomplete_model='', api_key=''
     DeepSeek-Coder (none when there is none). Returns {chat: {...}, autocomplete: {...} or None} where each entry
     is {name, host, api_base, api_key}; None when there is no model at all.
 
+code_server_node_satisfies(version, engines)
+    Whether a Node.js version (24.21.0) satisfies a package's ``engines.node`` range: alternatives joined by ``||``,
+    each a space-separated list of comparators (``24``, ``24.x``, ``^24.15.0``, ``~24.1``, ``>=20``, ``<25``, ``=24.1.0``).
+    An empty range allows everything; a range it cannot read stops the play instead of guessing.
+
 code_server_settings_merge(current, managed)
     Merges the managed VS Code user settings (a dict) over the settings file's current text (JSON with the
     comments and trailing commas VS Code allows; empty or unreadable text counts as {}), recursively for nested
@@ -164,6 +169,65 @@ def code_server_assistant(backends, chat_model="", autocomplete_model="", api_ke
     }
 
 
+_SEMVER = re.compile(r"^v?([0-9]+)(?:\.([0-9]+|[xX*]))?(?:\.([0-9]+|[xX*]))?$")
+_COMPARATOR = re.compile(r"^(\^|~|>=|<=|>|<|=)?\s*(v?[0-9][0-9A-Za-z.*]*|\*)$")
+
+
+def _version(text):
+    match = _SEMVER.match(text)
+    if not match:
+        return None
+    parts = [int(p) if p is not None and p.isdigit() else None for p in match.groups()]
+    return parts
+
+
+def _satisfies_one(have, op, want):
+    if want is None:  # "*"
+        return True
+    known = [p for p in want if p is not None]
+    padded = known + [0] * (3 - len(known))
+    if op in ("", "="):
+        return have[:len(known)] == known
+    if op == ">=":
+        return have >= padded
+    if op == ">":
+        return have[:len(known)] > known
+    if op == "<=":
+        return have[:len(known)] <= known
+    if op == "<":
+        return have < padded
+    if op == "~":
+        fixed = known[:2] if len(known) >= 2 else known
+        return have >= padded and have[:len(fixed)] == fixed
+    # "^": the left-most non-zero part stays
+    lead = next((i for i, p in enumerate(padded) if p != 0), len(known) - 1)
+    return have >= padded and have[:lead + 1] == padded[:lead + 1]
+
+
+def code_server_node_satisfies(version, engines):
+    """Whether Node.js ``version`` satisfies the ``engines.node`` range ``engines``."""
+    have = _version(to_text(version).strip())
+    if have is None or None in have:
+        raise AnsibleFilterError(f"code_server_node_satisfies: not a Node.js version: {version!r}")
+    text = to_text(engines or "").strip()
+    if not text:
+        return True
+    for alternative in text.split("||"):
+        tokens = re.findall(r"(?:\^|~|>=|<=|>|<|=)?\s*[^\s^~<>=]+", alternative.strip())
+        if not tokens:
+            raise AnsibleFilterError(f"code_server_node_satisfies: cannot read the engines range {text!r}")
+        ok = True
+        for token in tokens:
+            match = _COMPARATOR.match(token.strip())
+            want = _version(match.group(2)) if match and match.group(2) != "*" else None
+            if not match or (want is None and match.group(2) != "*"):
+                raise AnsibleFilterError(f"code_server_node_satisfies: cannot read the engines range {text!r}")
+            ok = ok and _satisfies_one(have, match.group(1) or "", want)
+        if ok:
+            return True
+    return False
+
+
 _JSONC_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
 
 
@@ -196,11 +260,12 @@ def code_server_settings_merge(current, managed):
 
 
 class FilterModule(object):
-    """code-server: password hash, assistant endpoints, settings merge."""
+    """code-server: password hash, assistant endpoints, settings merge, Node.js engines check."""
 
     def filters(self):
         return {
             "code_server_password_hash": code_server_password_hash,
             "code_server_assistant": code_server_assistant,
             "code_server_settings_merge": code_server_settings_merge,
+            "code_server_node_satisfies": code_server_node_satisfies,
         }

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id  # noqa: E402
 from ansible_collections.hybridops.platform.plugins.filter.code_server import (  # noqa: E402
     FilterModule,
     code_server_assistant,
+    code_server_node_satisfies,
     code_server_password_hash,
     code_server_settings_merge,
 )
@@ -173,6 +174,37 @@ def test_settings_merge_refuses_non_dict():
         code_server_settings_merge("{}", ["k"])
 
 
+@pytest.mark.parametrize("version, engines, expected", [
+    ("24.21.0", "24", True),               # code-server 4.139.1's own range
+    ("20.19.2", "24", False),              # Debian 13's nodejs
+    ("18.19.0", "24", False),              # Debian 12's nodejs
+    ("24.21.0", "24.x", True),
+    ("24.21.0", ">=22.9.0", True),
+    ("22.8.0", ">=22.9.0", False),
+    ("24.21.0", "^20.17.0 || >=22.9.0", True),
+    ("20.17.0", "^20.17.0 || >=22.9.0", True),
+    ("21.0.0", "^20.17.0 || >=22.9.0", False),
+    ("24.21.0", "^22.22.2 || ^24.15.0 || >=26.0.0", True),
+    ("24.14.9", "^22.22.2 || ^24.15.0 || >=26.0.0", False),
+    ("25.0.0", "^22.22.2 || ^24.15.0 || >=26.0.0", False),
+    ("24.1.5", "~24.1.0", True),
+    ("24.2.0", "~24.1.0", False),
+    ("24.0.0", ">=20 <25", True),
+    ("25.0.0", ">=20 <25", False),
+    ("24.21.0", "", True),
+    ("24.21.0", "*", True),
+    ("v24.21.0", "=24.21.0", True),
+])
+def test_node_satisfies_engines(version, engines, expected):
+    assert code_server_node_satisfies(version, engines) is expected
+
+
+@pytest.mark.parametrize("version, engines", [("twenty", "24"), ("24.21.0", ">=banana"), ("24", "24")])
+def test_node_satisfies_refuses_what_it_cannot_read(version, engines):
+    with pytest.raises(AnsibleFilterError):
+        code_server_node_satisfies(version, engines)
+
+
 def test_filters_registered():
     assert set(FilterModule().filters()) == {"code_server_password_hash", "code_server_assistant",
-                                             "code_server_settings_merge"}
+                                             "code_server_settings_merge", "code_server_node_satisfies"}

@@ -92,8 +92,8 @@ def test_one_instance_per_user_as_that_user_on_loopback(ide, users, name):
     assert ide.service(f"code-server@{name}").is_enabled
     owner = ide.check_output(f"ps -o user= -p $(systemctl show -p MainPID --value code-server@{name})")
     assert owner.strip() == name
-    listening = ide.check_output(f"ss -Htln 'sport = :{port}'")
-    assert f"127.0.0.1:{port}" in listening and "0.0.0.0" not in listening and "*:" not in listening
+    local = {line.split()[3] for line in ide.check_output(f"ss -Htln 'sport = :{port}'").splitlines()}
+    assert local == {f"127.0.0.1:{port}"}
     config = ide.file(f"/home/{name}/.config/code-server/config.yaml")
     assert (config.user, config.mode) == (name, 0o600)
     assert f"bind-addr: 127.0.0.1:{port}" in config.content_string

@@ -156,7 +156,7 @@ def code_server_assistant(backends, chat_model="", autocomplete_model="", api_ke
             for model, entry in candidates:
                 if model["name"] == wanted:
                     return entry
-            names = ", ".join(sorted(m["name"] for m, _ in candidates))
+            names = ", ".join(sorted(candidate[0]["name"] for candidate in candidates))
             raise AnsibleFilterError(f"code_server_assistant: no vLLM model named {wanted!r} for {role} ({names})")
         for model, entry in candidates:
             if looks_right(model):

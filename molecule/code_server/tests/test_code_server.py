@@ -118,30 +118,30 @@ def test_password_is_an_argon2_hash_and_never_stored_in_clear(ide, users, name):
 @pytest.mark.parametrize("name", ["alice", "bob"])
 def test_unauthenticated_request_is_sent_to_the_login_page(llm, users, name):
     proxy = users[name][1]
-    status, headers, _ = _curl(llm, f"https://{IDE}:{proxy}/", proxy_port=proxy)
+    status, headers, unused_body = _curl(llm, f"https://{IDE}:{proxy}/", proxy_port=proxy)
     assert status == 302
     assert "location: ./login" in headers.lower()
-    status, _, body = _curl(llm, f"https://{IDE}:{proxy}/login", proxy_port=proxy)
+    status, unused_headers, body = _curl(llm, f"https://{IDE}:{proxy}/login", proxy_port=proxy)
     assert status == 200 and 'type="password"' in body
 
 
 @pytest.mark.parametrize("name", ["alice", "bob"])
 def test_wrong_password_refused_right_one_gives_cookie_and_workbench(llm, users, name):
-    _, proxy, password = users[name]
+    proxy, password = users[name][1:]
     jar, status, headers, body = _login(llm, name, users, "not-" + password)
     assert status == 200 and "Incorrect password" in body
     assert "code-server-session" not in headers
-    status, _, body = _curl(llm, f"https://{IDE}:{proxy}/", "-b", jar, proxy_port=proxy)
+    status, unused_headers, body = _curl(llm, f"https://{IDE}:{proxy}/", "-b", jar, proxy_port=proxy)
     assert status == 302  # still not logged in
 
-    jar, status, headers, _ = _login(llm, name, users, password)
+    jar, status, headers, unused_body = _login(llm, name, users, password)
     assert status == 302 and "set-cookie: code-server-session=" in headers.lower()
-    status, _, body = _curl(llm, f"https://{IDE}:{proxy}/", "-b", jar, proxy_port=proxy)
+    status, unused_headers, body = _curl(llm, f"https://{IDE}:{proxy}/", "-b", jar, proxy_port=proxy)
     assert status == 200 and "vscode-workbench-web-configuration" in body and "workbench.js" in body
 
 
 def test_one_users_password_does_not_open_the_other_users_ide(llm, users):
-    jar, status, _, body = _login(llm, "bob", users, users["alice"][2])
+    status, body = _login(llm, "bob", users, users["alice"][2])[1::2]
     assert status == 200 and "Incorrect password" in body
 
 
@@ -160,7 +160,7 @@ def _upgrade(llm, proxy, jar=None, origin=None):
 @pytest.mark.parametrize("name", ["alice", "bob"])
 def test_websocket_upgrade_through_the_proxy(llm, users, name):
     proxy = users[name][1]
-    jar, status, _, _ = _login(llm, name, users, users[name][2])
+    jar, status = _login(llm, name, users, users[name][2])[:2]
     assert status == 302
     assert _upgrade(llm, proxy, jar).startswith("HTTP/1.1 101 Switching Protocols")
     # controls: no session -> 401; a foreign Origin -> 403 (code-server compares it with the Host nginx passes)
@@ -171,7 +171,7 @@ def test_websocket_upgrade_through_the_proxy(llm, users, name):
 @pytest.mark.parametrize("name", ["alice", "bob"])
 def test_healthz_through_the_proxy(llm, users, name):
     proxy = users[name][1]
-    status, _, body = _curl(llm, f"https://{IDE}:{proxy}/healthz", proxy_port=proxy)
+    status, unused_headers, body = _curl(llm, f"https://{IDE}:{proxy}/healthz", proxy_port=proxy)
     assert status == 200 and json.loads(body)["status"] in ("alive", "expired")
 
 

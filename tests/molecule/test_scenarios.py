@@ -21,7 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 # contiguous half of this list and lets an idle worker steal from the other. Each half starts with one of the
 # longest scenarios (postgres; pgbackrest), so they run side by side instead of one after the other. Scenarios
 # not listed run last.
-ORDER = ["postgres", "openvpn", "common", "backup", "nvidia", "pgbackrest", "vllm", "etcd", "monitoring", "gitea"]
+ORDER = ["postgres", "gitea", "openvpn", "common", "backup", "nvidia",
+         "monitoring", "code_server", "pgbackrest", "vllm", "etcd"]
 SCENARIOS = sorted((p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")),
                    key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
 OUTPUT = ROOT / "tests" / "output"

@@ -5,7 +5,7 @@
 #      when its recipe changes (label io.hybridops.recipe, like the lab images);
 #   2. the collection tarball of the checkout (ansible-galaxy collection build) into ee/collections/;
 #   3. `ansible-builder build` (its own venv in the package cache: venvs/ee-<hash of requirements-ee.txt>), skipped
-#      when the image already carries the recipe of this checkout (collection files, EE files, base image).
+#      when the image already carries the recipe (what the tarball holds, the EE files, the base image).
 # Usage: scripts/build-ee.sh            prints the image name (localhost/hybridops-ee:latest) on stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,19 +53,23 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hybridops-ee.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/src"
 git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$work/src/"
-ee_sum=$({ (cd "$work/src" && find . -type f ! -path './ee/collections/*' -print0 | sort -z | xargs -0 sha256sum)
-           echo "$base_id"; } | sha256sum | cut -c1-16)
+galaxy=ansible-galaxy
+[[ -x .venv/bin/ansible-galaxy ]] && galaxy="$PWD/.venv/bin/ansible-galaxy"
+(cd "$work/src" && "$galaxy" collection build --output-path "$work" >/dev/null 2>"$work/galaxy.err") \
+  || { cat "$work/galaxy.err" >&2; die "ansible-galaxy collection build failed"; }
+tarball=$(ls "$work"/hybridops-platform-*.tar.gz)
+# The recipe: what the tarball holds (names and contents, not its timestamps), the EE files, the base image.
+ee_sum=$({ tar -tzf "$tarball" | sort; tar -xzOf "$tarball" | sha256sum
+           cat execution-environment.yml ee/requirements.yml ee/requirements.txt ee/bindep.txt; echo "$base_id"; } \
+         | sha256sum | cut -c1-16)
 have=$(podman image inspect --format '{{ index .Labels "io.hybridops.recipe" }}' "$EE_IMAGE" 2>/dev/null || true)
 if [[ "$have" == "$ee_sum" ]]; then
   log "image $EE_IMAGE is current ($ee_sum)"
   echo "$EE_IMAGE"
   exit 0
 fi
-galaxy=ansible-galaxy
-[[ -x .venv/bin/ansible-galaxy ]] && galaxy="$PWD/.venv/bin/ansible-galaxy"
-(cd "$work/src" && "$galaxy" collection build --output-path "$work" >/dev/null)
 mkdir -p ee/collections
-cp "$work"/hybridops-platform-*.tar.gz ee/collections/hybridops-platform.tar.gz
+cp "$tarball" ee/collections/hybridops-platform.tar.gz
 
 # 3. The EE. The pip cache of the host serves the builder's pip installs.
 log "building $EE_IMAGE (recipe $ee_sum) with ansible-builder"

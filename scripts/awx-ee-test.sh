@@ -112,6 +112,13 @@ ANSIBLE_HOST_KEY_CHECKING: "False"
 ANSIBLE_PIPELINING: "True"
 ANSIBLE_FORCE_COLOR: "False"
 EOF
+# The EE runs as its own user (ansible-builder's images: uid 1000), as under AWX: the directory must be its own.
+ee_user=$(podman image inspect --format '{{ .Config.User }}' "$ee_image")
+if [[ $(id -u) -eq 0 && "${ee_user:-0}" =~ ^[0-9]+$ ]]; then
+  chown -R "$ee_user" "$runner"
+else
+  chmod -R a+rwX "$runner"
+fi
 
 run_job() {  # ident playbook
   local rc=0

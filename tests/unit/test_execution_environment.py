@@ -37,8 +37,8 @@ def third_party_imports(source):
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
-    return {n for n in found if n not in sys.stdlib_module_names and n not in ("ansible", "ansible_collections",
-                                                                              "__future__")}
+    own = ("ansible", "ansible_collections", "__future__")
+    return {n for n in found if n not in sys.stdlib_module_names and n not in own}
 
 
 def test_the_definition_names_existing_files():

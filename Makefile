@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIOS ?=
 
-.PHONY: help deps images lab lab-check lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog
+.PHONY: help deps images lab lab-check lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog ee ee-test
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,3 +46,9 @@ unit: deps ## pytest unit tests
 
 molecule: images ## Every Molecule scenario (or SCENARIOS="common patroni")
 	@SCENARIOS="$(SCENARIOS)" bash scripts/test.sh molecule
+
+ee: images ## Build the execution environment localhost/hybridops-ee:latest (ansible-builder, no registry)
+	@bash scripts/build-ee.sh
+
+ee-test: images ## Build the EE, run base + postgres twice through ansible-runner inside it (not part of `make test`)
+	@bash scripts/awx-ee-test.sh

@@ -19,7 +19,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # `make test` runs the scenarios on two pytest-xdist workers with --dist worksteal, which hands each worker one
 # contiguous half of this list and lets an idle worker steal from the other. Each half starts with one of the
-# longest scenarios (postgres; pgbackrest), so they run side by side instead of one after the other. Scenarios
+# longest scenarios (postgres; monitoring), so they run side by side instead of one after the other. Scenarios
 # not listed run last.
 ORDER = ["postgres", "gitea", "openvpn", "common", "backup", "nvidia",
          "monitoring", "code_server", "pgbackrest", "vllm", "etcd"]

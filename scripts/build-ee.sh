@@ -20,17 +20,7 @@ export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
 podman image exists "$LAB_IMAGE" || bash scripts/build-images.sh bookworm
 
 # ansible-builder in a venv of its own, built once per set of pins.
-sum=$(sha256sum requirements-ee.txt | cut -c1-16)
-venv="$HYBRIDOPS_CACHE_DIR/venvs/ee-$sum"
-if [[ ! -f "$venv/.complete" ]]; then
-  log "building the venv $venv from requirements-ee.txt"
-  rm -rf "$venv"
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -r requirements-ee.txt
-  touch "$venv/.complete"
-fi
+venv=$(tool_venv ee requirements-ee.txt)
 
 # 1. The base image.
 core=$(sed -n 's/^ansible-core==//p' requirements-dev.txt)

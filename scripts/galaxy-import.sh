@@ -8,18 +8,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-sum=$(sha256sum requirements-importer.txt | cut -c1-16)
-venv="$HYBRIDOPS_CACHE_DIR/venvs/importer-$sum"
-if [[ ! -f "$venv/.complete" ]]; then
-  log "building the venv $venv from requirements-importer.txt"
-  rm -rf "$venv"
-  mkdir -p "$(dirname "$venv")"
-  python3 -m venv "$venv"
-  export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -r requirements-importer.txt
-  touch "$venv/.complete"
-fi
+venv=$(tool_venv importer requirements-importer.txt)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hybridops-import.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -22,3 +22,21 @@ stage_summary() {
   printf '\n%s\n' "---- stage timings ----"
   printf '%s\n' "${__STAGES[@]}"
 }
+
+# tool_venv NAME REQUIREMENTS: a venv of its own for a tool (the Galaxy importer, ansible-builder), built once per
+# set of pins in the package cache ($HYBRIDOPS_CACHE_DIR/venvs/NAME-<hash>); prints its path.
+tool_venv() {
+  local name=$1 requirements=$2 sum venv
+  sum=$(sha256sum "$requirements" | cut -c1-16)
+  venv="$HYBRIDOPS_CACHE_DIR/venvs/$name-$sum"
+  if [[ ! -f "$venv/.complete" ]]; then
+    log "building the venv $venv from $requirements"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv"
+    PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$venv/bin/pip" install -q --upgrade pip >&2
+    PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$venv/bin/pip" install -q -r "$requirements" >&2
+    touch "$venv/.complete"
+  fi
+  printf '%s\n' "$venv"
+}

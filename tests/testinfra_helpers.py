@@ -8,6 +8,7 @@ task, which keeps the verify step fast on a busy machine.
 
 import functools
 import os
+import time
 
 import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
@@ -27,3 +28,13 @@ def testinfra_hosts(pattern="all"):
 def host(name):
     """The testinfra host for the container ``name`` (one backend per container for the whole run)."""
     return testinfra.get_host(f"podman://{name}")
+
+
+def wait_for(check, timeout=30, step=1.0):
+    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; returns its last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(step)

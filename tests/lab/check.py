@@ -28,6 +28,8 @@ import urllib.request
 
 import yaml
 
+from tests.testinfra_helpers import wait_for
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATE = os.environ.get("HYBRIDOPS_LAB_STATE_DIR", os.path.join(ROOT, ".cache", "lab"))
 LAB_CA = os.path.join(ROOT, ".cache", "lab-pki", "ca.crt")
@@ -60,15 +62,6 @@ def podman(container, *argv, input_text=None, timeout=120):
 def must(condition, message):
     if not condition:
         raise CheckFailed(message)
-
-
-def wait_for(probe, timeout, step=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
 
 
 def first_json(text, opener="{"):

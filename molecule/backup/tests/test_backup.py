@@ -18,6 +18,7 @@ import time
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 from tests.testinfra_helpers import host
+from tests import testinfra_helpers as helpers
 
 NAS, CLIENT = "backup-nas", "backup-client"
 PROGRAM = "/usr/local/sbin/hybridops-backup"
@@ -29,12 +30,7 @@ STATE = {}
 
 
 def wait_for(check, timeout=30, step=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
+    return helpers.wait_for(check, timeout, step)
 
 
 def restic_json(*args):

@@ -16,6 +16,7 @@ import subprocess
 import time
 
 from tests.testinfra_helpers import host
+from tests import testinfra_helpers as helpers
 
 FORGE, RUNNER = "gitea-forge", "gitea-runner"
 URL = "http://10.89.20.11:3000"
@@ -52,12 +53,7 @@ jobs:
 
 
 def wait_for(check, timeout=60, step=2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
+    return helpers.wait_for(check, timeout, step)
 
 
 def api(path, method="GET", auth=ADMIN, body=None, headers=()):

@@ -13,6 +13,7 @@ import time
 import urllib.parse
 
 from tests.testinfra_helpers import host
+from tests import testinfra_helpers as helpers
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 DASHBOARDS = sorted((ROOT / "roles" / "prometheus" / "files" / "dashboards").glob("*.json"))
@@ -65,12 +66,7 @@ def query(expr):
 
 
 def wait_for(check, timeout=90, step=3):
-    deadline = time.time() + timeout
-    while True:
-        result = check()
-        if result or time.time() > deadline:
-            return result
-        time.sleep(step)
+    return helpers.wait_for(check, timeout, step)
 
 
 def test_api_needs_credentials_and_tls():

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from tests.testinfra_helpers import host
+from tests import testinfra_helpers as helpers
 
 SERVER, CLIENT, SITE = "vpn1", "client1", "site1"
 SITE_ADDRESS, SERVER_SITE_ADDRESS = "10.89.14.31", "10.89.14.11"
@@ -32,12 +33,7 @@ STATE = {}
 
 
 def wait_for(check, timeout=30, step=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
+    return helpers.wait_for(check, timeout, step)
 
 
 def management(command):

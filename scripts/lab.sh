@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local lab: the whole site of inventories/lab on this machine - systemd containers, the UniFi OS and DSM API
 # simulators, the stand-ins of tests/lab - then playbooks/site.yml, then the user's-seat checks of tests/lab/check.py.
-# Usage: scripts/lab.sh up|down|converge [ansible-playbook args]|check
+# Usage: scripts/lab.sh up|prepare|converge [ansible-playbook args]|check|down
+#   prepare: containers, simulators and stand-ins only; converge: site.yml only (args go to ansible-playbook)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -54,7 +55,9 @@ containers() {
     local args=(run -d --name "$name" --hostname "$name" --systemd=always --no-hosts
       --tmpfs /tmp --tmpfs /run --label io.hybridops.lab=1
       --volume "$HYBRIDOPS_CACHE_DIR/wheels:/var/cache/hybridops/wheels"
-      --volume "$HYBRIDOPS_CACHE_DIR/pip:/root/.cache/pip")
+      --volume "$HYBRIDOPS_CACHE_DIR/pip:/root/.cache/pip"
+      --volume "$HYBRIDOPS_CACHE_DIR/npm:/root/.npm"
+      --volume "$HYBRIDOPS_CACHE_DIR/ccache:/var/cache/hybridops/ccache")
     for n in $nets; do args+=(--network "$n"); done
     [[ "$caps" == - ]] || for c in ${caps//,/ }; do args+=(--cap-add "$c"); done
     [[ "$devices" == - ]] || for d in ${devices//,/ }; do args+=(--device "$d"); done
@@ -98,8 +101,8 @@ stop_simulators() {
   done
 }
 
-up() {
-  mkdir -p "$STATE"
+prepare() {
+  mkdir -p "$STATE" "$HYBRIDOPS_CACHE_DIR/npm" "$HYBRIDOPS_CACHE_DIR/ccache"
   stage_start "package cache"
   bash scripts/pkg-cache.sh start
   stage_end "package cache" 0
@@ -115,7 +118,10 @@ up() {
   ansible-playbook -i "$INVENTORY" -i "$STANDINS" tests/lab/prepare.yml >.cache/lab-prepare.log 2>&1 || rc=$?
   stage_end "stand-ins (tests/lab)" "$rc"
   if ((rc != 0)); then tail -40 .cache/lab-prepare.log; stage_summary; die "the stand-ins failed (.cache/lab-prepare.log)"; fi
-  site && check
+}
+
+up() {
+  prepare && site && check
 }
 
 site() {
@@ -152,8 +158,9 @@ down() {
 mkdir -p .cache
 case "${1:-up}" in
   up) up ;;
+  prepare) prepare && stage_summary ;;
   converge) shift; site "$@" && stage_summary ;;
   check) check ;;
   down) down ;;
-  *) die "usage: $0 up|down|converge|check" ;;
+  *) die "usage: $0 up|prepare|converge|check|down" ;;
 esac

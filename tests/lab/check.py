@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import yaml
@@ -38,6 +39,7 @@ LAPTOP = "lab-laptop"
 VIP = "10.89.1.100"
 GPU = "10.89.1.21"
 OPS = "10.89.1.31"
+DEV = "10.89.1.41"
 
 
 def group_vars(group, name):
@@ -82,12 +84,14 @@ class NamedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.verify_name)
 
 
-def https_by_name(address, name, port, path, ca, headers=None):
+def https_by_name(address, name, port, path, ca, headers=None, method="GET", body=None, full=False):
+    """(status, body) - or (status, headers, body) with full=True - of one request; redirects are not followed."""
     conn = NamedHTTPSConnection(address, port, name, ssl.create_default_context(cafile=ca))
     try:
-        conn.request("GET", path, headers=dict(headers or {}))
+        conn.request(method, path, body=body, headers=dict(headers or {}))
         resp = conn.getresponse()
-        return resp.status, resp.read().decode()
+        text = resp.read().decode(errors="replace")
+        return (resp.status, resp.headers, text) if full else (resp.status, text)
     finally:
         conn.close()
 
@@ -256,6 +260,84 @@ def check_prometheus():
     return "%d targets up over TLS, %d jobs; no alert firing" % (len(targets), len({t["labels"]["job"] for t in targets}))
 
 
+GITEA_WORKFLOW = """\
+on: push
+jobs:
+  hello:
+    runs-on: debian-12
+    steps:
+      - id: hi
+        uses: actions/hello@v1
+        with:
+          who: lab
+      - run: test "${{ steps.hi.outputs.greeting }}" = "hello lab from the local action"
+"""
+
+
+def check_gitea():
+    admin = ("gitea-admin", SECRETS["gitea_admin_password"])
+
+    def api(path, auth=admin, method="GET", body=None):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()
+        status, text = https_by_name(DEV, "lab-dev", 3000, path, LAB_CA, headers, method,
+                                     None if body is None else json.dumps(body))
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text
+
+    must(api("/api/v1/user", auth=(admin[0], "not-the-password"))[0] == 401, "Gitea accepted a wrong password")
+    repo = "lab-check-%d" % time.time()
+    status, data = api("/api/v1/user/repos", method="POST", body={"name": repo, "default_branch": "main"})
+    must(status == 201, "creating a repository failed (%d): %s" % (status, data))
+    work = os.path.join(STATE, "gitea-check")
+    subprocess.run(["rm", "-rf", work], check=True)
+    os.makedirs(os.path.join(work, ".gitea", "workflows"))
+    with open(os.path.join(work, ".gitea", "workflows", "hello.yml"), "w", encoding="utf-8") as fh:
+        fh.write(GITEA_WORKFLOW)
+    url = "https://%s:%s@lab-dev:3000/%s/%s.git" % (admin[0], admin[1], admin[0], repo)
+    env = dict(os.environ, GIT_SSL_CAINFO=LAB_CA, GIT_TERMINAL_PROMPT="0")
+    git = ["git", "-c", "user.name=lab-check", "-c", "user.email=lab-check@example.invalid",
+           "-c", "http.curloptResolve=lab-dev:3000:%s" % DEV]
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "a workflow"], ["push", "-q", url, "main"]):
+        res = subprocess.run(git + argv, cwd=work, env=env, capture_output=True, text=True, check=False)
+        must(res.returncode == 0, "git %s failed: %s" % (argv[0], (res.stderr or res.stdout).replace(admin[1], "***")))
+
+    def finished():
+        status, data = api("/api/v1/repos/%s/%s/actions/runs" % (admin[0], repo))
+        done = [r for r in (data.get("workflow_runs") or []) if r["status"] == "completed"] if status == 200 else []
+        return done[0] if done else None
+
+    run = wait_for(finished, 180, 3)
+    must(run, "no Actions run finished within 180 s")
+    must(run["conclusion"] == "success", "the Actions run ended %s" % run["conclusion"])
+    return "push -> Actions run %s on the runner, with the locally served action (wrong password: 401)" % run["conclusion"]
+
+
+def check_code_server():
+    port = 8443
+    password = SECRETS["lab_code_server_password"]
+
+    def call(path, method="GET", body=None, cookie=None):
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        if cookie:
+            headers["Cookie"] = cookie
+        return https_by_name(DEV, "lab-dev", port, path, LAB_CA, headers, method, body, full=True)
+
+    status, headers, _ = call("/")
+    must(status == 302 and "login" in (headers.get("Location") or ""), "/ did not redirect to the login page (%d)" % status)
+    status, headers, _ = call("/login", "POST", "password=not-the-password")
+    must("code-server-session" not in (headers.get("Set-Cookie") or ""), "a wrong password got a session cookie")
+    status, headers, _ = call("/login", "POST", "password=" + urllib.parse.quote(password))
+    cookie = (headers.get("Set-Cookie") or "").split(";")[0]
+    must(status == 302 and cookie.startswith("code-server-session="), "login failed (%d)" % status)
+    status, _, body = call("/", cookie=cookie)
+    must(status == 200 and "workbench" in body.lower(), "no workbench after login (%d)" % status)
+    return "TLS login: redirect to /login, wrong password refused, session cookie, workbench 200"
+
+
 CHECKS = [
     ("VPN: laptop reaches the database VIP through the tunnel", check_vpn),
     ("Postgres: write via HAProxy, read from a replica", check_replicated_write),
@@ -263,6 +345,8 @@ CHECKS = [
     ("UniFi: the site's networks exist on the console", check_unifi),
     ("Backup: restic job, then a restore drill", check_file_backup),
     ("Backup: pgBackRest takes a backup on the leader", check_pgbackrest),
+    ("Gitea: a push runs an Actions workflow that succeeds", check_gitea),
+    ("code-server: login through TLS", check_code_server),
     ("Monitoring: every target up, no alert firing", check_prometheus),
 ]
 

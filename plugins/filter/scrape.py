@@ -6,7 +6,8 @@
 scrape_targets(job, groups, hostvars) returns the sorted targets (``<inventory name>:<port>``) of one job:
 the hosts of ``job.group`` minus those of ``job.exclude_groups``, each with ``job.port``, or, where the port is
 per host and per item (one vLLM proxy port per model), with every ``item[key]`` of the host variable
-``job.ports_from = {var: <host variable holding a list of dicts>, key: <the port's key>}``.
+``job.ports_from = {var: <host variable holding a list of dicts>, key: <the port's key>}``. ``job.port_var`` names
+a host variable that, where a host sets it, replaces ``job.port`` for that host (``gitea_http_port``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +29,9 @@ def _port(value, where):
 
 
 def _host_ports(job, host, hostvars):
+    port_var = job.get("port_var")
+    if port_var and host in hostvars and hostvars[host].get(port_var) not in (None, ""):
+        return [_port(hostvars[host][port_var], "job %s: %s of %s" % (job["job"], port_var, host))]
     ports_from = job.get("ports_from")
     if not ports_from:
         return [_port(job.get("port"), "job %s" % job["job"])]

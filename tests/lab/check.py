@@ -119,7 +119,7 @@ def psql(sql, port, host=VIP):
 # --- the checks ------------------------------------------------------------------------------------------------
 
 def check_vpn():
-    rc, _ = psql("select 1", 5000)
+    rc, _out = psql("select 1", 5000)
     must(rc != 0, "the database VIP answered the laptop WITHOUT the VPN (the control failed)")
     profile = os.path.join(STATE, "openvpn-profiles", "lab-laptop.ovpn")
     must(os.path.exists(profile), "no client profile at %s" % profile)
@@ -159,12 +159,12 @@ def check_llm():
             argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
         rc, out = podman(LAPTOP, *argv)
         must(rc == 0, "curl %s failed: %s" % (path, out))
-        text, _, code = out.rpartition("\n")
+        text, _sep, code = out.rpartition("\n")
         return int(code), text
 
-    code, _ = curl("/v1/models")
+    code, _body = curl("/v1/models")
     must(code == 401, "without the key the LLM endpoint answered %d, not 401" % code)
-    code, _ = curl("/v1/models", key="wrong-key-0123456789abcdef")
+    code, _body = curl("/v1/models", key="wrong-key-0123456789abcdef")
     must(code == 401, "with a wrong key the LLM endpoint answered %d, not 401" % code)
     code, text = curl("/v1/chat/completions", key=SECRETS["vllm_api_key"],
                       body={"model": "deepseek-r1-7b", "messages": [{"role": "user", "content": "hello"}]})
@@ -182,9 +182,9 @@ def check_unifi():
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
                                          urllib.request.HTTPCookieProcessor(jar))
     base = "https://127.0.0.1:18443"
-    code, _ = https(base + "/api/auth/login", ca, body={"username": "admin", "password": "wrong"}, opener=opener)
+    code, _body = https(base + "/api/auth/login", ca, body={"username": "admin", "password": "wrong"}, opener=opener)
     must(code in (400, 401, 403), "the console accepted a wrong password (%d)" % code)
-    code, _ = https(base + "/api/auth/login", ca, opener=opener,
+    code, _body = https(base + "/api/auth/login", ca, opener=opener,
                     body={"username": "admin", "password": SECRETS["unifi_password"]})
     must(code == 200, "login to the console failed (%d)" % code)
     code, text = https(base + "/proxy/network/api/s/default/rest/networkconf", ca, opener=opener)
@@ -218,8 +218,8 @@ def check_file_backup():
     report = first_json(out)
     must(report["files_compared"] > 0 and report["files_mismatched"] == 0,
          "the drill compared %s files, %s differ" % (report["files_compared"], report["files_mismatched"]))
-    return "new snapshot %s (was %s); drill: %d files identical, RTO %s s" % (after, before, report["files_compared"],
-                                                                            report["rto_seconds"])
+    return "new snapshot %s (was %s); drill: %d files identical, RTO %s s" % (
+        after, before, report["files_compared"], report["rto_seconds"])
 
 
 def pgbackrest_backups():
@@ -245,7 +245,7 @@ def check_prometheus():
     def get(path, headers=None):
         return https_by_name(OPS, "lab-ops", 9090, path, LAB_CA, headers)
 
-    code, _ = get("/api/v1/targets")
+    code, _body = get("/api/v1/targets")
     must(code == 401, "Prometheus answered %d without credentials" % code)
     code, text = get("/api/v1/targets", headers={"Authorization": auth})
     must(code == 200, "Prometheus targets: %d" % code)
@@ -326,14 +326,14 @@ def check_code_server():
             headers["Cookie"] = cookie
         return https_by_name(DEV, "lab-dev", port, path, LAB_CA, headers, method, body, full=True)
 
-    status, headers, _ = call("/")
+    status, headers, _body = call("/")
     must(status == 302 and "login" in (headers.get("Location") or ""), "/ did not redirect to the login page (%d)" % status)
-    status, headers, _ = call("/login", "POST", "password=not-the-password")
+    status, headers, _body = call("/login", "POST", "password=not-the-password")
     must("code-server-session" not in (headers.get("Set-Cookie") or ""), "a wrong password got a session cookie")
-    status, headers, _ = call("/login", "POST", "password=" + urllib.parse.quote(password))
+    status, headers, _body = call("/login", "POST", "password=" + urllib.parse.quote(password))
     cookie = (headers.get("Set-Cookie") or "").split(";")[0]
     must(status == 302 and cookie.startswith("code-server-session="), "login failed (%d)" % status)
-    status, _, body = call("/", cookie=cookie)
+    status, _headers, body = call("/", cookie=cookie)
     must(status == 200 and "workbench" in body.lower(), "no workbench after login (%d)" % status)
     return "TLS login: redirect to /login, wrong password refused, session cookie, workbench 200"
 
@@ -368,7 +368,7 @@ def main(argv=None):
     podman(LAPTOP, "sh", "-c", "pkill -x openvpn || true")
     width = max(len(r[0]) for r in rows) if rows else 10
     print("\n%-*s  %-6s  %7s" % (width, "check", "result", "time"))
-    for title, result, seconds, _ in rows:
+    for title, result, seconds, _detail in rows:
         print("%-*s  %-6s  %6.1fs" % (width, title, result, seconds))
     print("\n%d of %d checks passed" % (len(rows) - failed, len(rows)))
     return 1 if failed else 0

@@ -56,7 +56,7 @@ def test_bad_requests_get_vllm_error_shapes(standin, body, status):
 def test_metrics_count_the_answered_requests(standin):
     before = call(standin + "/metrics")[1]
     assert 'vllm:request_success_total{model_name="coder",finished_reason="stop"} 0' in before
-    for _ in range(3):
+    for _request in range(3):
         call(standin + "/v1/completions", {"model": "coder", "prompt": "x"})
     after = call(standin + "/metrics")[1]
     assert 'vllm:request_success_total{model_name="coder",finished_reason="stop"} 3' in after

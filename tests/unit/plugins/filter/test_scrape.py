@@ -49,6 +49,14 @@ def test_a_missing_group_has_no_targets():
     assert scrape_targets({"job": "gitea", "group": "gitea", "port": 3000}, GROUPS, HOSTVARS) == []
 
 
+def test_port_var_replaces_the_port_where_a_host_sets_it():
+    hostvars = {"db1": {"gitea_http_port": "3443"}, "db2": {}}
+    job = {"job": "gitea", "group": "postgres_cluster", "port": 3000, "port_var": "gitea_http_port"}
+    assert scrape_targets(job, GROUPS, hostvars) == ["db1:3443", "db2:3000"]
+    with pytest.raises(AnsibleFilterError, match="gitea_http_port of db1"):
+        scrape_targets(job, GROUPS, {"db1": {"gitea_http_port": "not-a-port"}})
+
+
 def test_ports_from_a_host_list_one_target_per_item():
     # gpu2 defines no models: no target; a port given as a string is accepted
     assert scrape_targets(VLLM, GROUPS, HOSTVARS) == ["gpu1:8443", "gpu1:8444"]

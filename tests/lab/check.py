@@ -185,7 +185,7 @@ def check_unifi():
     code, _body = https(base + "/api/auth/login", ca, body={"username": "admin", "password": "wrong"}, opener=opener)
     must(code in (400, 401, 403), "the console accepted a wrong password (%d)" % code)
     code, _body = https(base + "/api/auth/login", ca, opener=opener,
-                    body={"username": "admin", "password": SECRETS["unifi_password"]})
+                        body={"username": "admin", "password": SECRETS["unifi_password"]})
     must(code == 200, "login to the console failed (%d)" % code)
     code, text = https(base + "/proxy/network/api/s/default/rest/networkconf", ca, opener=opener)
     must(code == 200, "reading the networks failed (%d)" % code)

@@ -68,8 +68,15 @@ def connect(name):
 
 
 def disconnect(name):
-    host(CLIENT).run(f"kill $(cat /run/ovpn-{name}.pid) 2>/dev/null; rm -f /run/ovpn-{name}.pid")
-    assert wait_for(lambda: host(CLIENT).run("ip link show tun0").rc != 0, timeout=15)
+    """Stop `name`'s client and wait until its process and every tun device are gone: a tunnel left behind by a
+    dying client keeps the site route, and the next client's tun1 would then send nothing."""
+    client = host(CLIENT)
+    pid = client.run(f"cat /run/ovpn-{name}.pid 2>/dev/null").stdout.strip()
+    if pid:
+        client.run(f"kill {pid} 2>/dev/null")
+        assert wait_for(lambda: client.run(f"kill -0 {pid} 2>/dev/null").rc != 0, timeout=15)
+    client.run(f"rm -f /run/ovpn-{name}.pid")
+    assert wait_for(lambda: client.run("ip -o link show type tun").stdout.strip() == "", timeout=15)
     # the profile sends explicit-exit-notify: the server forgets the session at once
     assert wait_for(lambda: name not in clients(), timeout=15)
 
@@ -237,7 +244,7 @@ def test_revoking_bob_closes_his_session_and_refuses_him():
     assert "bob" not in clients()
     # the role closed his session itself, through the management interface
     assert "CMD 'kill bob'" in server.run(f"journalctl -u {SERVICE} --since '{since}' --no-pager -o cat").stdout
-    host(CLIENT).run("kill $(cat /run/ovpn-bob.pid) 2>/dev/null; rm -f /run/ovpn-bob.pid")
+    disconnect("bob")
     # bob's profile and key are gone; the revocation is recorded on the server
     assert not (PROFILES / "bob.ovpn").exists()
     assert not server.file(f"{CLIENT_PKI}/client-bob.key").exists
@@ -255,6 +262,7 @@ def test_alice_still_connects_after_the_revocation():
     connect("alice")
     try:
         assert wait_for(lambda: connected("alice"), timeout=40), host(CLIENT).run("cat /root/alice.log").stdout
+        assert "dev tun0" in host(CLIENT).check_output(f"ip route get {SITE_ADDRESS}")
         assert site_status() == "200", host(CLIENT).run("ip route; cat /root/alice.log").stdout
     finally:
         disconnect("alice")

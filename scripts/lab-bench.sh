@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Measure the lab: the first converge of a fresh lab, a no-op re-run (and its ratio to the first), a check-mode
-# run, and the tasks each host ran in the no-op run, per inventory group. Prints a table and writes
+# Measure the lab: the first converge of a fresh lab, lab-check, a no-op re-run (and its ratio to the first), a
+# re-run after lab containers were restarted (LAB_BENCH_RESTART, default "lab-pg2 lab-ops"), a check-mode run, and
+# the tasks each host ran in the no-op run, per inventory group. Prints a table and writes
 # tests/output/lab-bench.json. The figures are printed, never asserted: these machines are noisy.
 # Targets (issue 10): no-op re-run <= 25 % of the first converge; <= 150 tasks on a Postgres member.
 # Usage: scripts/lab-bench.sh [--keep]   (--keep: measure the running lab's re-runs, skip the fresh first converge)
@@ -21,22 +22,39 @@ timed() {  # timed NAME COMMAND...: runs it, keeps its site.yml log as $OUT/lab-
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'
 }
 
-first=""
+first="" prepare="" checks="not run"
 if [[ "${1:-}" != --keep ]]; then
   bash scripts/lab.sh down >/dev/null 2>&1 || true
-  log "first converge of a fresh lab (containers + site.yml)"
-  first=$(timed first bash scripts/lab.sh up)
+  log "a fresh lab: containers, simulators and stand-ins"
+  prepare=$(timed prepare bash scripts/lab.sh prepare)
+  log "first converge (site.yml)"
+  first=$(timed first bash scripts/lab.sh converge)
 fi
+log "lab-check"
+if bash scripts/lab.sh check >"$OUT/lab-bench-lab-check.out" 2>&1; then checks=passed; else checks=FAILED; fi
 log "no-op re-run"
 noop=$(timed noop bash scripts/lab.sh converge)
+restarted=${LAB_BENCH_RESTART-lab-pg2 lab-ops}
+restart=0
+if [[ -n "$restarted" ]]; then
+  log "restart $restarted, then re-run"
+  # shellcheck disable=SC2086
+  podman restart -t 10 $restarted >/dev/null
+  for name in $restarted; do  # the re-run starts once systemd in each is up, as an operator would wait for a boot
+    timeout 120 podman exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 || true
+  done
+  restart=$(timed restart bash scripts/lab.sh converge)
+fi
 log "check-mode run"
 check=$(timed check bash scripts/lab.sh converge --check)
 
 ansible-inventory -i inventories/lab --list >"$OUT/lab-bench-inventory.json"
-python3 - "$OUT" "$first" "$noop" "$check" <<'PY'
+python3 - "$OUT" "$first" "$noop" "$check" "$prepare" "$checks" "$restart" "$restarted" <<'PY'
 import json, re, statistics, sys
 out, first, noop, check = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+prepare, checks, restart, restarted = sys.argv[5], sys.argv[6], float(sys.argv[7]), sys.argv[8]
 first = float(first) if first else None
+prepare = float(prepare) if prepare else None
 recap = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)")
 def tasks(log):
     hosts = {}
@@ -58,15 +76,23 @@ for group in sorted(g for g in inv if g not in ("_meta", "all", "ungrouped")):
     counts = [hosts[h]["tasks"] for h in members(group) if h in hosts]
     if counts:
         groups[group] = {"hosts": len(counts), "median_tasks": statistics.median(counts), "max_tasks": max(counts)}
-result = {"first_converge_s": first, "noop_rerun_s": noop, "check_run_s": check,
-          "noop_ratio": round(noop / first, 3) if first else None,
-          "noop_changed": sum(h["changed"] for h in hosts.values()), "hosts": hosts, "groups": groups}
+after_restart = tasks("restart") if restarted else {}
+result = {"prepare_s": prepare, "first_converge_s": first, "lab_check": checks, "noop_rerun_s": noop,
+          "check_run_s": check, "noop_ratio": round(noop / first, 3) if first else None,
+          "noop_changed": sum(h["changed"] for h in hosts.values()),
+          "restarted": restarted.split(), "restart_rerun_s": restart if restarted else None,
+          "restart_changed": {h: v["changed"] for h, v in after_restart.items() if v["changed"]},
+          "hosts": hosts, "groups": groups}
 json.dump(result, open(f"{out}/lab-bench.json", "w"), indent=2)
 print("\n---- lab benchmark (tests/output/lab-bench.json) ----")
-print(f"first converge   {first or float('nan'):8.1f} s")
+print(f"prepare          {prepare or float('nan'):8.1f} s   (containers, simulators, stand-ins)")
+print(f"first converge   {first or float('nan'):8.1f} s   (site.yml)")
+print(f"lab-check        {checks}   ({out}/lab-bench-lab-check.out)")
 print(f"no-op re-run     {noop:8.1f} s" + (f"   = {100 * noop / first:.0f} % of the first (target <= 25 %)" if first else ""))
 print(f"check-mode run   {check:8.1f} s")
 print(f"changes in the no-op run: {result['noop_changed']}")
+if restarted:
+    print(f"re-run after restarting {restarted}: {restart:.1f} s, changes: {result['restart_changed'] or 'none'}")
 print(f"{'host':<16} {'tasks':>6} {'skipped':>8} {'changed':>8}")
 for name, h in sorted(hosts.items()):
     print(f"{name:<16} {h['tasks']:>6} {h['skipped']:>8} {h['changed']:>8}")

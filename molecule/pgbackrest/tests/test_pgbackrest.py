@@ -1,8 +1,9 @@
 """pgBackRest on a one-member Patroni cluster, repository on the NAS stand-in (SFTP, sshfs), restore drills.
 
 The tests run in file order: the repository and the archiving first, then a full backup through the systemd unit,
-the leader check of the unit, and last the point-in-time drill, its positive control (a drill to the latest state)
-and the drill's refusal of a cluster member.
+a differential and an incremental on top of it and the retention that expires them, the leader check of the unit,
+and last the point-in-time drill, its positive control (a drill to the latest state) and the drill's refusal of a
+cluster member.
 """
 
 import json
@@ -125,9 +126,44 @@ def test_full_backup_through_the_systemd_unit():
     assert float(line.split()[-1]) >= int(before)
 
 
+def backup(kind):
+    res = host(DB).run(f"systemctl start pgbackrest-backup@{kind}.service")
+    assert res.rc == 0, host(DB).run(f"journalctl -u pgbackrest-backup@{kind}.service --no-pager -n 30").stdout
+    return info()["backup"][-1]
+
+
+def test_diff_and_incr_build_on_the_full_and_retention_expires_the_oldest_full():
+    first_full = info()["backup"][-1]
+    assert first_full["type"] == "full"
+    psql("CREATE TABLE IF NOT EXISTS retention_rows (id int); INSERT INTO retention_rows SELECT generate_series(1, 100)")
+    diff = backup("diff")
+    assert diff["type"] == "diff" and diff["reference"] == [first_full["label"]]
+    psql("INSERT INTO retention_rows SELECT generate_series(101, 200)")
+    incr = backup("incr")
+    assert incr["type"] == "incr" and diff["label"] in incr["reference"]
+    # smaller than the full: they hold only what changed
+    assert incr["info"]["delta"] < first_full["info"]["delta"] and diff["info"]["delta"] < first_full["info"]["delta"]
+    archive_min = info()["archive"][0]["min"]
+    # pgbackrest_retention_full is 2 here: the second full keeps everything, the third expires the first full with
+    # the diff and incr that depend on it, and the WAL only they needed
+    backup("full")
+    assert [b["label"] for b in info()["backup"]][:3] == [first_full["label"], diff["label"], incr["label"]]
+    third = backup("full")
+    backups = info()["backup"]
+    assert [b["type"] for b in backups] == ["full", "full"], backups
+    assert backups[-1]["label"] == third["label"]
+    assert not {first_full["label"], diff["label"], incr["label"]} & {b["label"] for b in backups}
+    assert info()["archive"][0]["min"] > archive_min
+    # what stays is restorable: pgBackRest verifies the repository's backups and WAL
+    res = pgbr("verify")
+    assert res.rc == 0, res.stdout + res.stderr
+
+
 def test_the_unit_skips_where_patroni_does_not_answer_200_on_primary():
     db = host(DB)
     count = len(info()["backup"])
+    metric = f"/var/lib/prometheus/node-exporter/pgbackrest_{STANZA}_incr_run.prom"
+    metric_before = db.run(f"stat -c %Y:%s {metric}; cat {metric}").stdout  # written by the incr backup above
     # GET /replica answers 503 on the leader: the same check on a member that is not the leader
     res = db.run("PGBACKREST_LEADER_URL=https://10.89.18.11:8008/replica "
                  "/usr/local/sbin/hybridops-pgbackrest-backup incr")
@@ -138,7 +174,7 @@ def test_the_unit_skips_where_patroni_does_not_answer_200_on_primary():
                  "/usr/local/sbin/hybridops-pgbackrest-backup incr")
     assert res.rc == 0 and "answered 000" in res.stdout
     assert len(info()["backup"]) == count
-    assert not db.file(f"/var/lib/prometheus/node-exporter/pgbackrest_{STANZA}_incr_run.prom").exists
+    assert db.run(f"stat -c %Y:%s {metric}; cat {metric}").stdout == metric_before
 
 
 @pytest.fixture(scope="module")

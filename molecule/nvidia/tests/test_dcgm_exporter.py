@@ -1,8 +1,8 @@
 """The dcgm_exporter role of playbooks/gpu.yml on the host without a GPU: it stands down, as the rest of the stack.
 
-The forced host passes the gate, but the role's phases after it are skipped by tag in molecule.yml: DCGM is not in
-the stand-in CUDA repository and the exporter image cannot be pulled here (roles/dcgm_exporter/README.md says what
-is exercised where). Check mode on the fresh hosts and idempotence are the scenario's own steps.
+The forced host passes the gate and the preflight; the role's phases after it are skipped by tag in molecule.yml:
+DCGM is not in the stand-in CUDA repository and the exporter image cannot be pulled here (roles/dcgm_exporter/README.md
+says what is exercised where). Check mode on the fresh hosts and idempotence are the scenario's own steps.
 """
 
 import re

@@ -8,6 +8,8 @@ the hosts of ``job.group`` minus those of ``job.exclude_groups``, each with ``jo
 per host and per item (one vLLM proxy port per model), with every ``item[key]`` of the host variable
 ``job.ports_from = {var: <host variable holding a list of dicts>, key: <the port's key>}``. ``job.port_var`` names
 a host variable that, where a host sets it, replaces ``job.port`` for that host (``gitea_http_port``).
+``job.enabled_var`` names a host variable that leaves a host out when it is false (``dcgm_exporter_scrape: false``
+on a GPU-group host without a GPU, where the DCGM exporter stands down); a host without it is scraped.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
 
@@ -52,6 +55,23 @@ def _host_ports(job, host, hostvars):
     return sorted(set(ports))
 
 
+def _enabled(job, host, hostvars):
+    enabled_var = job.get("enabled_var")
+    if not enabled_var or host not in hostvars:
+        return True
+    value = hostvars[host].get(enabled_var)
+    if value is None or value == "":
+        return True
+    try:
+        enabled = boolean(value, strict=True)
+    except TypeError:
+        enabled = None
+    if enabled is None:
+        raise AnsibleFilterError("scrape_targets: job %s: %s of %s is %r, not a boolean"
+                                 % (job["job"], enabled_var, host, value))
+    return enabled
+
+
 def scrape_targets(job, groups, hostvars):
     """The targets of one scrape job (see the module docstring)."""
     if not isinstance(job, dict) or not isinstance(job.get("job"), string_types) or not job.get("group"):
@@ -61,7 +81,7 @@ def scrape_targets(job, groups, hostvars):
     excluded = set()
     for group in job.get("exclude_groups") or []:
         excluded.update(groups.get(group, []))
-    hosts = sorted(set(groups.get(job["group"], [])) - excluded)
+    hosts = [host for host in sorted(set(groups.get(job["group"], [])) - excluded) if _enabled(job, host, hostvars)]
     return ["%s:%d" % (host, port) for host in hosts for port in _host_ports(job, host, hostvars)]
 
 

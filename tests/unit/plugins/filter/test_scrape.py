@@ -62,6 +62,41 @@ def test_ports_from_a_host_list_one_target_per_item():
     assert scrape_targets(VLLM, GROUPS, HOSTVARS) == ["gpu1:8443", "gpu1:8444"]
 
 
+DCGM = {"job": "dcgm", "group": "gpu_hosts", "port": 9400, "port_var": "dcgm_exporter_port",
+        "enabled_var": "dcgm_exporter_scrape"}
+
+
+@pytest.mark.parametrize("value", [False, "false", "no", 0, "0"])
+def test_enabled_var_false_leaves_the_host_out(value):
+    hostvars = {"gpu1": {"dcgm_exporter_scrape": value}, "gpu2": {}}
+    assert scrape_targets(DCGM, GROUPS, hostvars) == ["gpu2:9400"]
+
+
+@pytest.mark.parametrize("value", [True, "true", "yes", 1, None, ""])
+def test_enabled_var_true_or_unset_keeps_the_host(value):
+    hostvars = {"gpu1": {"dcgm_exporter_scrape": value, "dcgm_exporter_port": 9500}, "gpu2": {}}
+    # the host-level port still applies to the hosts kept
+    assert scrape_targets(DCGM, GROUPS, hostvars) == ["gpu1:9500", "gpu2:9400"]
+
+
+def test_enabled_var_of_every_host_false_gives_no_targets():
+    hostvars = {"gpu1": {"dcgm_exporter_scrape": False}, "gpu2": {"dcgm_exporter_scrape": False}}
+    assert scrape_targets(DCGM, GROUPS, hostvars) == []
+
+
+def test_enabled_var_applies_only_to_the_job_that_names_it():
+    # the same hostvars leave the host in a job without enabled_var (node, vllm)
+    hostvars = {"gpu1": {"dcgm_exporter_scrape": False}, "gpu2": {}}
+    job = {"job": "node", "group": "gpu_hosts", "port": 9100}
+    assert scrape_targets(job, GROUPS, hostvars) == ["gpu1:9100", "gpu2:9100"]
+
+
+def test_enabled_var_that_is_no_boolean_is_refused_with_host_and_job():
+    hostvars = {"gpu1": {"dcgm_exporter_scrape": "maybe"}, "gpu2": {}}
+    with pytest.raises(AnsibleFilterError, match="job dcgm: dcgm_exporter_scrape of gpu1 is 'maybe', not a boolean"):
+        scrape_targets(DCGM, GROUPS, hostvars)
+
+
 @pytest.mark.parametrize("job, message", [
     ({"job": "x", "group": "all"}, "needs port or ports_from"),
     ({"job": "x", "group": "postgres_cluster", "port": 70000}, "is not a port"),

@@ -151,7 +151,12 @@ down() {
   stop_simulators
   # The lab's CA, keys and client profiles belong to these containers: a new lab starts a new CA.
   rm -rf "$STATE" .cache/lab-pki .cache/lab-*.log
-  bash scripts/pkg-cache.sh stop
+  # The package cache serves the tests too: it stays up while other containers (a Molecule run) may use it.
+  if [[ -z "$(podman ps -q)" ]]; then
+    bash scripts/pkg-cache.sh stop
+  else
+    log "the package cache stays up: other containers run (podman ps), a test may be using it"
+  fi
   log "lab removed: containers, networks, simulators, lab CA (the package caches stay in $HYBRIDOPS_CACHE_DIR)"
 }
 

@@ -63,13 +63,10 @@ def _enabled(job, host, hostvars):
     if value is None or value == "":
         return True
     try:
-        enabled = boolean(value, strict=True)
+        return boolean(value, strict=True)
     except TypeError:
-        enabled = None
-    if enabled is None:
         raise AnsibleFilterError("scrape_targets: job %s: %s of %s is %r, not a boolean"
                                  % (job["job"], enabled_var, host, value))
-    return enabled
 
 
 def scrape_targets(job, groups, hostvars):

@@ -29,6 +29,7 @@ import urllib.request
 
 import yaml
 
+from tests import dashboards
 from tests.testinfra_helpers import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -260,6 +261,24 @@ def check_prometheus():
     return "%d targets up over TLS, %d jobs; no alert firing" % (len(targets), len({t["labels"]["job"] for t in targets}))
 
 
+def check_dashboards():
+    auth = "Basic " + base64.b64encode(("admin:" + SECRETS["prometheus_web_password"]).encode()).decode()
+
+    def has_data(expr):
+        path = "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        code, text = https_by_name(OPS, "lab-ops", 9090, path, LAB_CA, {"Authorization": auth})
+        must(code == 200, "Prometheus answered %d to %s" % (code, expr))
+        return json.loads(text)["data"]["result"]
+
+    # the lab runs every source of the dashboards' metrics but the DCGM exporter (no GPU)
+    checked = list(dashboards.queries(dashboards.DCGM))
+    empty = ["%s / %s" % (board, title) for board, title, expr in checked
+             if not wait_for(lambda expr=expr: has_data(expr), 30, 3)]
+    must(not empty, "dashboard panels without data: %s" % "; ".join(empty))
+    boards = sorted({board for board, _title, _expr in checked})
+    return "%d queries of %d dashboards return data (DCGM panels left out: no GPU)" % (len(checked), len(boards))
+
+
 GITEA_WORKFLOW = """\
 on: push
 jobs:
@@ -348,6 +367,7 @@ CHECKS = [
     ("Gitea: a push runs an Actions workflow that succeeds", check_gitea),
     ("code-server: login through TLS", check_code_server),
     ("Monitoring: every target up, no alert firing", check_prometheus),
+    ("Dashboards: every panel's query returns data", check_dashboards),
 ]
 
 

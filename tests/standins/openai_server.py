@@ -64,6 +64,13 @@ class State(object):
         self.ttft = {m: Histogram() for m in models}
         self.e2e = {m: Histogram() for m in models}
         self.running = 0
+        self.http = {}  # (handler, method, status group) -> count, as vLLM's HTTP instrumentation counts them
+
+    def count_http(self, path, method, status):
+        handler = path if path in ROUTES else "none"  # untemplated paths are grouped, as upstream does
+        key = (handler, method, "%dxx" % (status // 100))
+        with self.lock:
+            self.http[key] = self.http.get(key, 0) + 1
 
     def metrics(self):
         with self.lock:
@@ -82,7 +89,14 @@ class State(object):
                 labels = 'model_name="%s"' % model
                 lines += self.ttft[model].render("vllm:time_to_first_token_seconds", labels)
                 lines += self.e2e[model].render("vllm:e2e_request_latency_seconds", labels)
+            lines.append("# TYPE http_requests_total counter")
+            for (handler, method, status), count in sorted(self.http.items()):
+                lines.append('http_requests_total{handler="%s",method="%s",status="%s"} %d'
+                             % (handler, method, status, count))
             return "\n".join(lines) + "\n"
+
+
+ROUTES = ("/v1/models", "/v1/completions", "/v1/chat/completions")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -93,6 +107,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, body, content_type="application/json"):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if self.path not in ("/metrics", "/health"):  # vLLM's instrumentation leaves these out
+            self.server.state.count_http(self.path, self.command, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -62,3 +62,17 @@ def test_metrics_count_the_answered_requests(standin):
     assert 'vllm:request_success_total{model_name="coder",finished_reason="stop"} 3' in after
     assert 'vllm:time_to_first_token_seconds_count{model_name="coder"} 3' in after
     assert 'vllm:time_to_first_token_seconds_bucket{model_name="coder",le="+Inf"} 3' in after
+
+
+def test_http_requests_are_counted_by_handler_and_status_group(standin):
+    assert "http_requests_total{" not in call(standin + "/metrics")[1]
+    call(standin + "/v1/completions", {"model": "coder", "prompt": "x"})
+    call(standin + "/v1/completions", {"model": "other", "prompt": "x"})
+    call(standin + "/v2/anything")
+    call(standin + "/metrics")
+    call(standin + "/health")
+    text = call(standin + "/metrics")[1]
+    assert 'http_requests_total{handler="/v1/completions",method="POST",status="2xx"} 1' in text
+    assert 'http_requests_total{handler="/v1/completions",method="POST",status="4xx"} 1' in text
+    assert 'http_requests_total{handler="none",method="GET",status="4xx"} 1' in text
+    assert 'handler="/metrics"' not in text and 'handler="/health"' not in text

@@ -2,21 +2,20 @@
 
 Every probe runs on mon1 against the real services: the Prometheus API over TLS with basic auth, promtool with the
 rule files the role installed, the services' built-in endpoints (Patroni, etcd, HAProxy) with and without their
-credentials, and a real fault (Patroni and its PostgreSQL stopped on mon-db) whose alert must reach the webhook
-receiver the prepare step runs on mon1. The tests run in file order; the fault comes last.
+credentials, and two real faults whose alerts must reach the webhook receiver the prepare step runs on mon1:
+Patroni and its PostgreSQL stopped on mon-db, and the backup target (mon-etcd's SFTP) stopped under a backup job.
+Prometheus and Alertmanager run as pinned releases from the stand-in mirror. The tests run in file order; the
+faults come last.
 """
 
 import json
-import pathlib
 import shlex
-import time
 import urllib.parse
 
 from tests.testinfra_helpers import host
+from tests import dashboards
 from tests import testinfra_helpers as helpers
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-DASHBOARDS = sorted((ROOT / "roles" / "prometheus" / "files" / "dashboards").glob("*.json"))
 CA = "/etc/prometheus/pki/ca.crt"
 CLIENT = "--cert /etc/prometheus/pki/prometheus-client.crt --key /etc/prometheus/pki/prometheus-client.key"
 STATS = "admin:molecule-monitoring-stats-pw"  # molecule.yml: haproxy_stats_password
@@ -24,6 +23,8 @@ PROMETHEUS = "https://mon1:9090"
 USER = "admin"
 PASSWORD = "molecule-prometheus-test-password"  # molecule/monitoring/group_vars/all.yml
 WEBHOOK_LOG = "/var/lib/molecule-webhook/alerts.jsonl"
+BACKUP_JOB = "prometheus-config"  # molecule.yml: backup_jobs
+BACKUP_UNIT = f"hybridops-backup-{BACKUP_JOB}.service"
 EXPECTED_TARGETS = {
     ("prometheus", "mon1:9090"),
     ("alertmanager", "mon1:9093"),
@@ -211,16 +212,34 @@ def test_certificate_expiry_of_every_pki_certificate_reaches_prometheus():
     assert len(query("hybridops_pki_certificate_not_after_seconds - time() < 398 * 86400")) == len(paths)
 
 
+def test_a_backup_reaches_prometheus_through_the_textfile_collector():
+    assert mon1().run(f"systemctl start {BACKUP_UNIT}").rc == 0
+    assert wait_for(lambda: query(f'hybridops_backup_last_run_success{{exported_job="{BACKUP_JOB}"}} == 1'))
+    assert query('hybridops_backup_last_snapshot_bytes{exported_job="%s"} > 0' % BACKUP_JOB)
+
+
+def test_the_pinned_releases_run():
+    for unit, binary, link in (("prometheus", "prometheus", "/opt/prometheus/2.42.0/prometheus"),
+                               ("alertmanager", "alertmanager", "/opt/alertmanager/0.25.0/alertmanager")):
+        assert mon1().service(unit).is_running, unit
+        assert mon1().file(f"/usr/local/bin/{binary}").linked_to == link
+        pid = mon1().check_output(f"systemctl show -p MainPID --value {unit}")
+        assert mon1().check_output(f"readlink /proc/{pid}/exe") == link
+    # the Debian packages are not there: the release is what answers
+    assert not mon1().package("prometheus").is_installed
+    assert not mon1().package("prometheus-alertmanager").is_installed
+    assert api("/api/v1/status/buildinfo")["version"].startswith("2.42.0")
+
+
 def test_every_dashboard_query_returns_data():
-    assert DASHBOARDS
+    # no vLLM and no pgBackRest here, no GPU anywhere: `make lab-check` runs those panels against the lab
     empty = []
-    for path in DASHBOARDS:
-        board = json.loads(path.read_text())
-        exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", []) if t.get("expr")]
-        assert exprs, path.name
-        for expr in exprs:
-            if not wait_for(lambda expr=expr: query(expr), timeout=60):
-                empty.append(f"{path.name}: {expr}")
+    checked = 0
+    for board, title, expr in dashboards.queries(dashboards.VLLM + dashboards.PGBACKREST + dashboards.DCGM):
+        checked += 1
+        if not wait_for(lambda expr=expr: query(expr), timeout=60):
+            empty.append(f"{board} / {title}: {expr}")
+    assert checked >= 20
     assert not empty, "panels without data: " + "; ".join(empty)
 
 
@@ -246,3 +265,24 @@ def test_stopping_postgresql_fires_postgres_down_at_the_webhook():
     assert alerts[0]["status"] == "firing"
     assert alerts[0]["labels"]["instance"] == "mon-db:9187"
     assert alerts[0]["labels"]["severity"] == "page"
+
+
+def test_stopping_the_backup_target_fires_backup_failed_at_the_webhook():
+    nas = host("mon-etcd")
+    # positive control: the job succeeded against the running target, and no BackupFailed came before the fault
+    assert query(f'hybridops_backup_last_run_success{{exported_job="{BACKUP_JOB}"}} == 1')
+    assert _received("BackupFailed") == []
+    nas.check_output("systemctl stop ssh.service")
+    try:
+        assert mon1().run(f"systemctl start {BACKUP_UNIT}").rc != 0
+        alerts = wait_for(lambda: _received("BackupFailed"), timeout=120)
+    finally:
+        nas.check_output("systemctl start ssh.service")
+    assert alerts, _received(None)
+    assert alerts[0]["status"] == "firing"
+    assert alerts[0]["labels"]["exported_job"] == BACKUP_JOB
+    assert alerts[0]["labels"]["instance"] == "mon1:9100"
+    assert alerts[0]["labels"]["severity"] == "ticket"
+    # the target is back: the next run succeeds and Prometheus sees it
+    assert mon1().run(f"systemctl start {BACKUP_UNIT}").rc == 0
+    assert wait_for(lambda: query(f'hybridops_backup_last_run_success{{exported_job="{BACKUP_JOB}"}} == 1'))

@@ -140,6 +140,19 @@ def test_rule_files_are_loaded():
     assert all(r["health"] == "ok" for g in groups for r in g["rules"]), groups
 
 
+def test_the_platform_console_renders_real_data():
+    url = PROMETHEUS + "/consoles/hybridops.html"
+    assert status(url, f"--cacert {CA}") == "401"
+    page = wait_for(lambda: (lambda p: p if "postgres-availability" in p else None)(
+        curl(f"--cacert {CA} -u {USER}:{PASSWORD} {shlex.quote(url)}").stdout))
+    assert page, "the console never listed the SLOs"
+    assert "error executing template" not in page and "<h1>HybridOps platform</h1>" in page
+    up = int(float(query("count(up == 1)")[0]["value"][1]))
+    assert f"Targets up: {up}" in page or f"Targets up: {up - 1}" in page or f"Targets up: {up + 1}" in page
+    for slo in ("postgres-availability", "postgres-write-availability", "certificate-expiry"):
+        assert f"<td>{slo}</td>" in page, slo
+
+
 def _slo_alerts():
     rules = mon1().file("/etc/prometheus/rules/slo.yml").content_string
     import yaml  # pylint: disable=import-outside-toplevel

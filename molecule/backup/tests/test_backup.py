@@ -79,7 +79,7 @@ def test_repository_lives_in_the_chrooted_share():
     assert config["id"]
     # the backup user is confined to SFTP in the share root
     pub = host(CLIENT).check_output("cat /etc/hybridops/backup/ssh/id_ed25519.pub").split()[1]
-    assert pub in nas.file("/home/backup/.ssh/authorized_keys").content_string
+    assert pub in nas.file("/etc/ssh/authorized_keys/backup").content_string
     shell = host(CLIENT).run(
         "timeout 20 ssh -i /etc/hybridops/backup/ssh/id_ed25519 -o BatchMode=yes -o ConnectTimeout=10 "
         "-o UserKnownHostsFile=/etc/hybridops/backup/ssh/known_hosts backup@10.89.17.10 id </dev/null")

@@ -248,10 +248,15 @@ def check_prometheus():
 
     code, _body = get("/api/v1/targets")
     must(code == 401, "Prometheus answered %d without credentials" % code)
-    code, text = get("/api/v1/targets", headers={"Authorization": auth})
-    must(code == 200, "Prometheus targets: %d" % code)
-    targets = json.loads(text)["data"]["activeTargets"]
-    must(targets, "Prometheus has no targets")
+    def scraped_targets():
+        code, text = get("/api/v1/targets", headers={"Authorization": auth})
+        must(code == 200, "Prometheus targets: %d" % code)
+        found = json.loads(text)["data"]["activeTargets"]
+        # right after a (re)start a target is "unknown" until its first scrape (one scrape interval)
+        return found if found and all(t["health"] != "unknown" for t in found) else None
+
+    targets = wait_for(scraped_targets, 90, 5)
+    must(targets, "Prometheus has no targets, or some were never scraped in 90 s")
     down = ["%s %s (%s)" % (t["labels"]["job"], t["labels"].get("instance"), t.get("lastError"))
             for t in targets if t["health"] != "up"]
     must(not down, "targets not up: %s" % "; ".join(down))

@@ -65,13 +65,13 @@ start_wheels() {
   WHEELS_PID=$!
 }
 
-# Gitea and its runner for the gitea scenario, built from the Go module proxy (about 12 CPU-minutes cold, nothing
-# when cached): started in the background with the first stages, so a cold machine builds while lint and the unit
-# tests run. The scenario's prepare runs the same script, which waits on the build lock and then finds the cache.
-# Keep the versions in step with molecule/gitea/prepare.yml.
-start_gitea_build() {
+# Gitea and its runner for the gitea scenario and Alertmanager for the monitoring one, built from the Go module proxy
+# (about 12 + 2 CPU-minutes cold, nothing when cached): started in the background with the first stages, so a cold
+# machine builds while lint and the unit tests run. The scenario's prepare runs the same script, which waits on the build lock and then finds the cache.
+# Keep the versions in step with molecule/gitea/prepare.yml and molecule/monitoring/molecule.yml.
+start_go_builds() {
   command -v go >/dev/null || return 0
-  nice bash scripts/build-gitea.sh gitea@1.26.0 gitea@1.26.1 runner@1.0.8 >"$OUTPUT/build-gitea.log" 2>&1 &
+  nice bash scripts/build-go.sh gitea@1.26.0 gitea@1.26.1 runner@1.0.8 alertmanager@0.35.0 >"$OUTPUT/build-go.log" 2>&1 &
 }
 
 wait_wheels() {
@@ -143,7 +143,7 @@ case $what in
   molecule) run_stage molecule molecule_all ;;
   all)
     start_wheels
-    start_gitea_build
+    start_go_builds
     run_stage lint lint
     run_stage sanity sanity
     run_stage galaxy galaxy

@@ -4,7 +4,7 @@
 #   DEST/runner/<v>/gitea-runner-<v>-linux-amd64{,.sha256}
 #   DEST/actions/hello.git                                  a composite action tagged v1, a bare repository for
 #                                                           dumb HTTP (what a site mirrors from GitHub)
-# from the binaries scripts/build-gitea.sh left in ARTIFACTS (hard links: nothing is copied).
+# from the binaries scripts/build-go.sh left in ARTIFACTS (hard links: nothing is copied).
 # Usage: gitea_mirror.sh DEST ARTIFACTS GITEA_VERSION... -- RUNNER_VERSION...
 set -euo pipefail
 dest=$1 artifacts=$2

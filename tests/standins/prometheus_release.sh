@@ -3,39 +3,49 @@
 # scenario), so that the prometheus and alertmanager roles' `release` installation runs end to end:
 #   DEST/prometheus/prometheus/releases/download/v<v>/prometheus-<v>.linux-amd64.tar.gz + sha256sums.txt
 #   DEST/prometheus/alertmanager/releases/download/v<v>/alertmanager-<v>.linux-amd64.tar.gz + sha256sums.txt
-# in the upstream layout (one top directory with the binaries and LICENSE), built from Debian's packages of the
-# same upstream version: there is no internet here, so these are Debian's builds, not the upstream tarballs.
-# Runs on the mirror host (its apt sources and package cache). Usage:
-#   prometheus_release.sh DEST PROMETHEUS_VERSION ALERTMANAGER_VERSION
+# in the upstream layout (one top directory with the binaries and LICENSE). There is no internet here, so:
+#   - Alertmanager is upstream's source built from the Go module proxy by scripts/build-go.sh (ARTIFACTS);
+#   - Prometheus is Debian's build of the same upstream version, repacked (its source needs an npm-built UI and a
+#     long cold build; Debian's binary runs standalone). Cached in ARTIFACTS by version.
+# Runs on the controller. Usage: prometheus_release.sh DEST ARTIFACTS PROMETHEUS_VERSION ALERTMANAGER_VERSION
 set -euo pipefail
-dest=$1 prometheus_version=$2 alertmanager_version=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-apt-get download -q prometheus prometheus-alertmanager >/dev/null 2>&1
+dest=$1 artifacts=$2 prometheus_version=$3 alertmanager_version=$4
+top=prometheus-$prometheus_version.linux-amd64
+cache=$artifacts/prometheus-debian-$prometheus_version
 
-# layout NAME VERSION DEB SRC:DST...
-layout() {
-  local name=$1 version=$2 deb=$3 have pair top out
-  shift 3
-  have=$(dpkg-deb -f "$deb" Version)
-  if [[ $have != "$version"[+-]* ]]; then
-    echo "Debian's $deb is $have, not upstream $version: set the scenario's release version to match" >&2
-    exit 1
-  fi
-  dpkg-deb -x "$deb" "root-$name"
-  top="$name-$version.linux-amd64"
-  mkdir "$top"
-  for pair in "$@"; do
-    cp "root-$name/${pair%%:*}" "$top/${pair##*:}"
-  done
-  cp "root-$name"/usr/share/doc/*/copyright "$top/LICENSE"
-  out="$dest/prometheus/$name/releases/download/v$version"
-  mkdir -p "$out"
-  tar -czf "$out/$top.tar.gz" "$top"
-  (cd "$out" && sha256sum "$top.tar.gz" > sha256sums.txt)
+if [[ ! -f "$cache/.complete" ]]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (
+    cd "$work"
+    apt-get download -q prometheus >/dev/null 2>&1
+    have=$(dpkg-deb -f prometheus_*.deb Version)
+    if [[ $have != "$prometheus_version"[+-]* ]]; then
+      echo "Debian's prometheus is $have, not upstream $prometheus_version: set the scenario's version to match" >&2
+      exit 1
+    fi
+    dpkg-deb -x prometheus_*.deb root
+    mkdir "$top"
+    cp root/usr/bin/prometheus root/usr/bin/promtool "$top/"
+    cp root/usr/share/doc/prometheus/copyright "$top/LICENSE"
+    mkdir out
+    tar -czf "out/$top.tar.gz" "$top"
+    (cd out && sha256sum "$top.tar.gz" >sha256sums.txt && touch .complete)
+  )
+  rm -rf "$cache"
+  mv "$work/out" "$cache"
+fi
+
+[[ -f "$artifacts/alertmanager-$alertmanager_version/.complete" ]] || {
+  echo "no Alertmanager $alertmanager_version in $artifacts: run scripts/build-go.sh alertmanager@$alertmanager_version" >&2
+  exit 1
 }
 
-layout prometheus "$prometheus_version" prometheus_*.deb usr/bin/prometheus:prometheus usr/bin/promtool:promtool
-layout alertmanager "$alertmanager_version" prometheus-alertmanager_*.deb \
-  usr/bin/prometheus-alertmanager:alertmanager usr/bin/amtool:amtool
+rm -rf "$dest"
+for release in "prometheus $prometheus_version $cache" \
+               "alertmanager $alertmanager_version $artifacts/alertmanager-$alertmanager_version"; do
+  read -r name version from <<<"$release"
+  out=$dest/prometheus/$name/releases/download/v$version
+  mkdir -p "$out"
+  cp "$from"/*.tar.gz "$from/sha256sums.txt" "$out/"
+done

@@ -233,7 +233,7 @@ def test_a_backup_reaches_prometheus_through_the_textfile_collector():
 
 def test_the_pinned_releases_run():
     for unit, binary, link in (("prometheus", "prometheus", "/opt/prometheus/2.42.0/prometheus"),
-                               ("alertmanager", "alertmanager", "/opt/alertmanager/0.25.0/alertmanager")):
+                               ("alertmanager", "alertmanager", "/opt/alertmanager/0.35.0/alertmanager")):
         assert mon1().service(unit).is_running, unit
         assert mon1().file(f"/usr/local/bin/{binary}").linked_to == link
         pid = mon1().check_output(f"systemctl show -p MainPID --value {unit}")
@@ -242,6 +242,7 @@ def test_the_pinned_releases_run():
     assert not mon1().package("prometheus").is_installed
     assert not mon1().package("prometheus-alertmanager").is_installed
     assert api("/api/v1/status/buildinfo")["version"].startswith("2.42.0")
+    assert "version 0.35.0" in mon1().check_output("/usr/local/bin/alertmanager --version 2>&1")
 
 
 def test_every_dashboard_query_returns_data():

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds Gitea and its Actions runner from the Go module proxy (no GitHub, no release server needed) and keeps the
-# binaries in a cache OUTSIDE the checkout, keyed by version, so a warm run builds nothing and prints "cached".
-#   scripts/build-gitea.sh gitea@1.26.0 gitea@1.26.1 runner@1.0.8
+# Builds Gitea, its Actions runner and Alertmanager from the Go module proxy (no GitHub, no release server needed)
+# and keeps the results in a cache OUTSIDE the checkout, keyed by version, so a warm run builds nothing and prints
+# "cached".
+#   scripts/build-go.sh gitea@1.26.0 gitea@1.26.1 runner@1.0.8 alertmanager@0.35.0
 # Result, per artifact (written to a temporary directory and moved in place, then marked complete):
 #   $HYBRIDOPS_CACHE_DIR/artifacts/gitea-<v>/gitea-<v>-linux-amd64{,.sha256}
 #   $HYBRIDOPS_CACHE_DIR/artifacts/gitea-runner-<v>/gitea-runner-<v>-linux-amd64{,.sha256}
+#   $HYBRIDOPS_CACHE_DIR/artifacts/alertmanager-<v>/alertmanager-<v>.linux-amd64.tar.gz + sha256sums.txt
+#     (alertmanager and amtool, LICENSE, NOTICE: the upstream release tarball's layout; the web UI, which upstream
+#     builds with npm and leaves out of the Go module, is an empty page - the API and the notifications are whole)
 # The file names follow the official release layout, so a directory tree of them serves as a download mirror.
 # How (docs/../LAB-NOTES item 14): `go install` fails for both modules (replace directives; the runner's version
 # list answers 403), so: `go mod download` of the exact version, copy the module source out of the module cache,
@@ -19,9 +23,10 @@ GO_DIR=$HYBRIDOPS_CACHE_DIR/go
 ART_DIR=$HYBRIDOPS_CACHE_DIR/artifacts
 GITEA_MODULE=code.gitea.io/gitea
 RUNNER_MODULE=gitea.com/gitea/runner
+ALERTMANAGER_MODULE=github.com/prometheus/alertmanager
 ARCH=linux-amd64
 
-usage() { echo "usage: $0 gitea@<version>|runner@<version> ..." >&2; exit 2; }
+usage() { echo "usage: $0 gitea@<version>|runner@<version>|alertmanager@<version> ..." >&2; exit 2; }
 [[ $# -gt 0 ]] || usage
 command -v go >/dev/null || die "go is not installed (Go >= 1.26 is needed)"
 
@@ -91,6 +96,33 @@ build_runner() {
   rm -rf "$src"
 }
 
+build_alertmanager() {
+  local version=$1 src=$GO_DIR/src/alertmanager-$1 top final tmp
+  log "alertmanager $version: fetching $ALERTMANAGER_MODULE@v$version"
+  module_source "$ALERTMANAGER_MODULE" "$version" "$src"
+  top=alertmanager-$version.$ARCH
+  (
+    cd "$src"
+    mkdir -p ui/app/dist
+    [[ -n "$(ls -A ui/app/dist)" ]] || echo '<!-- web UI not built (scripts/build-go.sh) -->' >ui/app/dist/index.html
+    log "alertmanager $version: building"
+    nice go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$version" \
+      -o "$src/$top/" ./cmd/alertmanager ./cmd/amtool
+    cp LICENSE NOTICE "$src/$top/"
+  )
+  "$src/$top/alertmanager" --version 2>&1 | grep -q "version $version" || die "alertmanager $version: the binary reports another version"
+  final=$ART_DIR/alertmanager-$version
+  tmp=$(mktemp -d "$ART_DIR/.alertmanager-$version.XXXXXX")
+  tar -C "$src" -czf "$tmp/$top.tar.gz" "$top"
+  (cd "$tmp" && sha256sum "$top.tar.gz" >sha256sums.txt)
+  touch "$tmp/.complete"
+  rm -rf "$final"
+  mv "$tmp" "$final"
+  chmod 0755 "$final"
+  log "alertmanager $version: $(cut -d' ' -f1 "$final/sha256sums.txt")  $final/$top.tar.gz"
+  rm -rf "$src"
+}
+
 for spec in "$@"; do
   name=${spec%@*} version=${spec#*@}
   version=${version#v}
@@ -98,6 +130,7 @@ for spec in "$@"; do
   case $name in
     gitea) artifact=gitea-$version ;;
     runner) artifact=gitea-runner-$version ;;
+    alertmanager) artifact=alertmanager-$version ;;
     *) usage ;;
   esac
   if [[ -f "$ART_DIR/$artifact/.complete" ]]; then

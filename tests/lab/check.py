@@ -248,6 +248,7 @@ def check_prometheus():
 
     code, _body = get("/api/v1/targets")
     must(code == 401, "Prometheus answered %d without credentials" % code)
+
     def scraped_targets():
         code, text = get("/api/v1/targets", headers={"Authorization": auth})
         must(code == 200, "Prometheus targets: %d" % code)

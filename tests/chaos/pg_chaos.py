@@ -3,9 +3,17 @@
 One client writes at a steady rate through the entry point (HAProxy's primary port, on the VIP) across EVERY
 fault below, the partition included, and the acknowledged commits are counted only after the last fault:
   (a) hard kill of the primary container, N times: median and worst write outage (RTO);
+  (r) back-to-back kills: the primary killed, then the new primary killed while the first victim is rewinding
+      or replaying; every member must stream again within --rejoin-bound seconds (the patroni role's rejoin guard
+      repairs a member that cannot), and the time it took is printed;
   (b) planned switchover: the write gap;
   (e) the balancer that holds the VIP killed (with --balancers): where the VIP went and the write gap;
+  (h) a hung primary (`podman pause`, then unpause): another member takes over, the woken primary demotes
+      without acknowledging a write, split brain sampled from the moment it wakes;
   (d) one etcd member stopped: whether the cluster keeps serving writes;
+  (q) etcd losing quorum (two of three members stopped): no split brain; with failsafe mode (the role's default)
+      the primary keeps serving while it reaches every member (positive control: a write through the entry point
+      acknowledged during the outage), without it writes stop; and writes resume once etcd is back;
   (c) the primary cut off from the other members (not from the clients: a primary that still holds the VIP keeps
       receiving writes, the classic way to lose acknowledged commits): whether it demotes; split brain sampled on
       every node at once, repeatedly, with short timeouts; and a positive control - a write through the entry
@@ -14,10 +22,11 @@ A commit whose wait for the synchronous standby was cancelled ("committed locall
 replicated") is never counted as acknowledged.
 Targets (see roles/patroni/README.md): median RTO <= 15 s, switchover gap <= 5 s, 0 lost commits, no split brain.
 Exit status 1 for correctness failures (lost acknowledged commits, split brain, a primary that never demotes, a
-failed positive control); the timing figures are printed for people to read.
+failed positive control, a member that does not stream again within the bound); the timing figures are printed
+for people to read, with a table of every fault at the end.
 
 Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 [--balancers pg1,pg2 --vip 10.89.12.100]
-       [--kills 10] [--report tests/output/pg-chaos.json]
+       [--etcd pg1,pg2,pg3] [--kills 10] [--rejoin-bound 420] [--no-failsafe] [--report tests/output/pg-chaos.json]
 """
 
 import argparse
@@ -38,6 +47,8 @@ def sh(*args, check=True, timeout=60):
 
 
 CANCELLED_SYNC_WAIT = "canceling wait for synchronous replication"
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 3,
+              "tcp_user_timeout": 6000}
 
 
 def acknowledged(conn):
@@ -138,7 +149,10 @@ class Writer(threading.Thread):
             try:
                 if conn is None:
                     # A statement timeout, so a commit hanging on a cut-off primary ends (unacknowledged).
-                    conn = psycopg2.connect(self.dsn, connect_timeout=2, options="-c statement_timeout=5000")
+                    # TCP keepalives: a connection whose server froze (a paused balancer or primary) is noticed
+                    # within seconds instead of waiting for an answer that never comes.
+                    conn = psycopg2.connect(self.dsn, connect_timeout=2, options="-c statement_timeout=5000",
+                                            **KEEPALIVES)
                     conn.autocommit = True
                 self.seq += 1
                 with conn.cursor() as cur:
@@ -157,6 +171,9 @@ class Writer(threading.Thread):
             time.sleep(self.interval)
         if conn is not None:
             conn.close()
+
+    def acked_between(self, t0, t1):
+        return sum(1 for t in list(self.ack_times) if t0 <= t <= t1)
 
     def gap_around(self, t0, t1):
         """Longest gap between acknowledged commits that overlaps [t0, t1]."""
@@ -255,7 +272,7 @@ def scenario_switchover(cluster, writer):
 def probe_entry(dsn):
     """One write through the entry point; the address of the member that acknowledged it, or None."""
     try:
-        conn = psycopg2.connect(dsn, connect_timeout=2, options="-c statement_timeout=2000")
+        conn = psycopg2.connect(dsn, connect_timeout=2, options="-c statement_timeout=2000", **KEEPALIVES)
     except psycopg2.Error:
         return None
     try:
@@ -366,6 +383,146 @@ def scenario_etcd_member(cluster, writer, duration):
     return gap
 
 
+def restart(node):
+    sh("podman", "start", node)
+    sh("podman", "exec", node, "systemctl", "is-system-running", "--wait", check=False, timeout=120)
+
+
+def scenario_back_to_back(cluster, writer, bound):
+    """Kill the primary; once writes flow through the new one, start the first victim (it rewinds against the new
+    primary) and kill the new primary at once. Every member must stream again within `bound` seconds."""
+    cluster.wait_healthy()
+    time.sleep(2)
+    first = cluster.leader()
+    t0 = time.monotonic()
+    sh("podman", "kill", first)
+    cluster.wait(lambda ms: any(m["role"] == "leader" and m["name"] != first for m in ms))
+    second = cluster.leader()
+    wait_writes_resume(writer, time.monotonic())
+    # In synchronous mode only a synchronous standby may take over: wait until the new primary has one (writes
+    # flow again by then), not until the other replicas or the killed member have rejoined.
+    cluster.wait(lambda ms: any(m["role"] == "sync_standby" for m in ms))
+    sh("podman", "start", first)
+    time.sleep(1)
+    t_second = time.monotonic()
+    sh("podman", "kill", second)
+    cluster.wait(lambda ms: any(m["role"] == "leader" and m["name"] not in (first, second) for m in ms),
+                 timeout=bound)
+    third = cluster.leader()
+    resumed = wait_writes_resume(writer, time.monotonic(), timeout=bound)
+    outage = writer.gap_around(t_second, resumed)
+    restart(second)
+    restart(first)
+    t_restarted = time.monotonic()
+    healthy, states = True, None
+    try:
+        cluster.wait_healthy(timeout=bound)
+    except TimeoutError:
+        healthy = False
+        states = {m["name"]: m["state"] for m in cluster.view()}
+    rejoined_after = round(time.monotonic() - t_restarted, 1)
+    print(f"  back-to-back: {first} killed, then {second} (while {first} rejoined); {third} leads, write outage "
+          f"after the second kill {outage:.1f} s; every member streaming "
+          + (f"{rejoined_after} s after both restarted" if healthy else f"NOT within {bound} s: {states}"),
+          flush=True)
+    return {"killed": [first, second], "new_leader": third, "write_outage_s": round(outage, 2),
+            "all_streaming_after_s": rejoined_after if healthy else None, "bound_s": bound,
+            "acked": writer.acked_between(t0, time.monotonic())}
+
+
+def scenario_hung_primary(cluster, writer, dsn, hold):
+    """`podman pause` the primary (a hung host: no crash, no closed sockets), hold it until another member leads
+    plus `hold` seconds, then unpause it and sample split brain on every member at once while it wakes."""
+    cluster.wait_healthy()
+    time.sleep(2)
+    leader = cluster.leader()
+    others = [n for n in cluster.running() if n != leader]
+    last_ok = writer.ack_times[-1]
+    t0 = time.monotonic()
+    sh("podman", "pause", leader)
+    both = samples = 0
+    try:
+        Cluster(others, cluster.port, cluster.auth).wait(
+            lambda ms: any(m["role"] == "leader" and m["name"] != leader for m in ms))
+        new_leader = Cluster(others, cluster.port, cluster.auth).leader()
+        resumed = wait_writes_resume(writer, time.monotonic())
+        outage = writer.gap_around(min(last_ok, t0), resumed)
+        end = time.monotonic() + hold
+        while time.monotonic() < end:
+            if len(cluster.writable_now(others)) > 1:
+                both += 1
+            samples += 1
+    finally:
+        sh("podman", "unpause", leader)
+    t_wake = time.monotonic()
+    demoted_after = None
+    while time.monotonic() - t_wake < 30:
+        accepted = cluster.writable_now(cluster.nodes)
+        samples += 1
+        if len(accepted) > 1:
+            both += 1
+            print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
+        if demoted_after is None and leader not in accepted:
+            res = sh("podman", "exec", "-u", "postgres", leader, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
+                     check=False, timeout=20)
+            if res.returncode != 0 or res.stdout.strip() == "t":
+                demoted_after = round(time.monotonic() - t_wake, 1)
+        if demoted_after is not None and time.monotonic() - t_wake > 10:
+            break
+    control = probe_entry(dsn)
+    cluster.wait_healthy()
+    print(f"  {leader} paused: {new_leader} leads, write outage {outage:.1f} s; after unpausing, {leader} demoted "
+          f"after {demoted_after} s; {both} of {samples} samples with two writable members; a write through the "
+          f"entry point afterwards: {'acknowledged' if control else 'REFUSED'}", flush=True)
+    return {"paused": leader, "new_leader": new_leader, "write_outage_s": round(outage, 2),
+            "demoted_after_unpause_s": demoted_after, "split_brain_samples": both, "samples": samples,
+            "positive_control": bool(control), "acked": writer.acked_between(t0, time.monotonic())}
+
+
+def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
+    """Stop etcd on two of three members. With failsafe mode the primary keeps serving while it reaches every
+    member's REST API; without it, the primary demotes when its leader lock expires. Never two writers, and
+    writes through the entry point resume once etcd is back."""
+    cluster.wait_healthy()
+    leader = cluster.leader()
+    stopped = [n for n in etcd_nodes if n != leader][:2]
+    t0 = time.monotonic()
+    for node in stopped:
+        sh("podman", "exec", node, "systemctl", "stop", "etcd")
+    both = samples = 0
+    control_during = None
+    try:
+        while time.monotonic() - t0 < duration:
+            accepted = cluster.writable_now(cluster.nodes)
+            samples += 1
+            if len(accepted) > 1:
+                both += 1
+                print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
+            # after the leader lock's TTL has certainly expired: does the entry point still take writes?
+            if time.monotonic() - t0 > duration / 2:
+                control_during = probe_entry(dsn) is not None if control_during is None else control_during
+    finally:
+        for node in stopped:
+            sh("podman", "exec", node, "systemctl", "start", "etcd", check=False)
+    t1 = time.monotonic()
+    acked_during = writer.acked_between(t0, t1)
+    resumed = wait_writes_resume(writer, time.monotonic())
+    cluster.wait_healthy()
+    control_after = probe_entry(dsn) is not None
+    expected = "kept serving" if failsafe else "stopped writes"
+    behaved = bool(control_during) if failsafe else not control_during
+    print(f"  etcd stopped on {stopped} for {duration} s (quorum lost): writes acknowledged during it "
+          f"{acked_during}, a write through the entry point after the lease expired "
+          f"{'acknowledged' if control_during else 'refused'} (expected with failsafe mode "
+          f"{'on' if failsafe else 'off'}: {expected}) - {'OK' if behaved else 'UNEXPECTED'}; {both} of {samples} "
+          f"samples with two writable members; writes resumed {resumed - t1:.1f} s after etcd came back; "
+          f"a write afterwards: {'acknowledged' if control_after else 'REFUSED'}", flush=True)
+    return {"etcd_stopped": stopped, "duration_s": duration, "failsafe_mode": failsafe,
+            "acked_during": acked_during, "write_during_outage": bool(control_during), "behaved": behaved,
+            "split_brain_samples": both, "samples": samples, "positive_control": control_after,
+            "acked": writer.acked_between(t0, time.monotonic())}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--nodes", required=True, help="comma-separated container names (= Patroni member names)")
@@ -378,6 +535,13 @@ def main():
     p.add_argument("--vip", default="", help="the keepalived VIP the balancers share")
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--partition-seconds", type=int, default=40)
+    p.add_argument("--etcd", default="", help="comma-separated etcd member containers (three: quorum loss)")
+    p.add_argument("--quorum-seconds", type=int, default=30)
+    p.add_argument("--hung-seconds", type=int, default=8, help="how long the paused primary stays paused after "
+                   "another member leads")
+    p.add_argument("--rejoin-bound", type=int, default=420, help="seconds every member has to stream again after "
+                   "the back-to-back kills (the rejoin guard's bound plus a rebuild)")
+    p.add_argument("--no-failsafe", action="store_true", help="the cluster runs without Patroni's failsafe mode")
     p.add_argument("--report", default=None)
     args = p.parse_args()
 
@@ -395,18 +559,35 @@ def main():
     report = {}
     try:
         print(f"(a) hard-killing the primary {args.kills} times", flush=True)
+        t0 = time.monotonic()
         outages = scenario_kill(cluster, writer, args.kills)
         report["kill"] = {"outages_s": [round(o, 2) for o in outages], "median_rto_s": round(statistics.median(outages), 2),
-                          "worst_rto_s": round(max(outages), 2)}
+                          "worst_rto_s": round(max(outages), 2), "acked": writer.acked_between(t0, time.monotonic())}
+        print("(r) back-to-back kills: the new primary killed while the old one rejoins", flush=True)
+        report["back_to_back"] = scenario_back_to_back(cluster, writer, args.rejoin_bound)
         print("(b) planned switchover", flush=True)
+        t0 = time.monotonic()
         report["switchover_gap_s"] = round(scenario_switchover(cluster, writer), 2)
+        report["switchover_acked"] = writer.acked_between(t0, time.monotonic())
         if args.balancers and args.vip:
             print("(e) the balancer holding the VIP killed", flush=True)
+            t0 = time.monotonic()
             report["vip_holder_killed"] = scenario_vip_holder(cluster, writer, args.balancers.split(","), args.vip)
+            report["vip_holder_killed"]["acked"] = writer.acked_between(t0, time.monotonic())
+        print("(h) a hung primary (podman pause, then unpause)", flush=True)
+        report["hung_primary"] = scenario_hung_primary(cluster, writer, dsn, args.hung_seconds)
         print("(d) one etcd member stopped", flush=True)
+        t0 = time.monotonic()
         report["etcd_member_stopped_gap_s"] = round(scenario_etcd_member(cluster, writer, 15), 2)
+        report["etcd_member_acked"] = writer.acked_between(t0, time.monotonic())
+        if args.etcd:
+            print("(q) etcd loses quorum (two of three members stopped)", flush=True)
+            report["etcd_quorum_lost"] = scenario_etcd_quorum(cluster, writer, dsn, args.etcd.split(","),
+                                                              args.quorum_seconds, not args.no_failsafe)
         print("(c) primary cut off from the other members (clients still reach it)", flush=True)
+        t0 = time.monotonic()
         report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds)
+        report["partition"]["acked"] = writer.acked_between(t0, time.monotonic())
         time.sleep(2)
     finally:
         writer.stop()
@@ -417,31 +598,55 @@ def main():
     # after the last fault the entry point must answer at once; a wait here is a VIP that clients cannot find
     report["entry_point_wait_after_faults_s"] = round(waited, 1)
 
-    print("\n==== PostgreSQL HA chaos figures ====")
-    print(f"failover RTO (primary hard-killed x{args.kills}): median {report['kill']['median_rto_s']} s, "
-          f"worst {report['kill']['worst_rto_s']} s   (target: median <= 15 s)")
-    print(f"planned switchover write gap: {report['switchover_gap_s']} s   (target: <= 5 s)")
-    print(f"one etcd member stopped: longest write gap {report['etcd_member_stopped_gap_s']} s")
-    print(f"acknowledged commits: {report['acknowledged_commits']}, missing afterwards: {report['lost_commits']}"
-          "   (target: 0)")
-    print(f"entry point answered {report['entry_point_wait_after_faults_s']} s after the last fault healed"
-          "   (target: 0)")
     part = report["partition"]
-    print(f"partitioned primary demoted after: {part['demoted_after_s']} s; samples with two writers: "
-          f"{part['split_brain_samples']} of {part['samples']}   (target: 0)")
     control = part["positive_control"]
-    print("positive control (a write through the entry point acknowledged by another member during the partition): "
-          + (f"{control['member']} after {control['after_s']} s" if control else "FAILED"))
+    b2b, hung = report["back_to_back"], report["hung_primary"]
+    quorum = report.get("etcd_quorum_lost")
+    rows = [("primary hard-killed x%d" % args.kills,
+             f"median {report['kill']['median_rto_s']} s, worst {report['kill']['worst_rto_s']} s",
+             report["kill"]["acked"], "-", "-"),
+            ("back-to-back kills", f"{b2b['write_outage_s']} s; all streaming after {b2b['all_streaming_after_s']} s"
+             f" (bound {b2b['bound_s']} s)", b2b["acked"], "-",
+             "ok" if b2b["all_streaming_after_s"] is not None else "FAILED"),
+            ("planned switchover", f"{report['switchover_gap_s']} s", report["switchover_acked"], "-", "-")]
     if "vip_holder_killed" in report:
         vip = report["vip_holder_killed"]
-        print(f"VIP holder {vip['killed']} killed: VIP on {vip['new_holder']} after {vip['vip_moved_after_s']} s, "
-              f"write gap {vip['write_gap_s']} s")
+        rows.append(("VIP holder killed", f"VIP moved after {vip['vip_moved_after_s']} s, gap {vip['write_gap_s']} s",
+                     vip["acked"], "-", "ok" if vip["new_holder"] else "FAILED"))
+    rows.append(("hung primary (paused)", f"{hung['write_outage_s']} s; demoted {hung['demoted_after_unpause_s']} s"
+                 " after unpause", hung["acked"], f"{hung['split_brain_samples']}/{hung['samples']}",
+                 "ok" if hung["positive_control"] and hung["demoted_after_unpause_s"] is not None else "FAILED"))
+    rows.append(("one etcd member stopped", f"{report['etcd_member_stopped_gap_s']} s", report["etcd_member_acked"],
+                 "-", "-"))
+    if quorum:
+        rows.append(("etcd quorum lost", "writes kept (failsafe)" if quorum["write_during_outage"] else
+                     "writes stopped", quorum["acked"], f"{quorum['split_brain_samples']}/{quorum['samples']}",
+                     "ok" if quorum["behaved"] and quorum["positive_control"] else "FAILED"))
+    rows.append(("primary partitioned", f"demoted after {part['demoted_after_s']} s", part["acked"],
+                 f"{part['split_brain_samples']}/{part['samples']}",
+                 f"{control['member']} after {control['after_s']} s" if control else "FAILED"))
+
+    print("\n==== PostgreSQL HA chaos figures ====")
+    header = ("fault", "outage / gap", "acked", "split brain", "positive control")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
+    for row in [header] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"acknowledged commits: {report['acknowledged_commits']}, missing after the last fault: "
+          f"{report['lost_commits']}   (target: 0)")
+    print(f"entry point answered {report['entry_point_wait_after_faults_s']} s after the last fault healed"
+          "   (target: 0)")
+    print("targets: failover median <= 15 s, switchover <= 5 s, 0 missing, 0 split-brain samples, every control ok")
     if args.report:
         with open(args.report, "w") as fh:
             json.dump(report, fh, indent=2)
     ok = (report["lost_commits"] == 0 and part["split_brain_samples"] == 0 and part["demoted_after_s"] is not None
           and control is not None
-          and ("vip_holder_killed" not in report or report["vip_holder_killed"]["new_holder"] is not None))
+          and ("vip_holder_killed" not in report or report["vip_holder_killed"]["new_holder"] is not None)
+          and b2b["all_streaming_after_s"] is not None
+          and hung["split_brain_samples"] == 0 and hung["positive_control"]
+          and hung["demoted_after_unpause_s"] is not None
+          and (quorum is None or (quorum["split_brain_samples"] == 0 and quorum["behaved"]
+                                  and quorum["positive_control"])))
     return 0 if ok else 1
 
 

@@ -134,6 +134,57 @@ def test_health_checks_leave_patroni_logs_quiet():
     assert all(state == ("DOWN", "L7STS", "503") for state in states if state[0] != "UP"), rows
 
 
+GUARD_PROM = "/var/lib/prometheus/node-exporter/hybridops_patroni_member.prom"
+
+
+def guard_metric(node, metric):
+    for line in node.run(f"cat {GUARD_PROM}").stdout.splitlines():
+        if line.startswith(metric + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
+    # Every member runs the guard and reports itself healthy.
+    for name in MEMBERS:
+        assert host(name).service("hybridops-patroni-guard.timer").is_running, name
+    deadline = time.monotonic() + 60
+    while not all(guard_metric(host(n), "hybridops_patroni_member_healthy") == 1 for n in MEMBERS):
+        assert time.monotonic() < deadline, {n: host(n).run(f"cat {GUARD_PROM}").stdout for n in MEMBERS}
+        time.sleep(3)
+    members = cluster_view()
+    victim = sorted(m["name"] for m in members if m["role"] == "replica")[0]
+    node = host(victim)
+    psql(host("pg4"), "CREATE TABLE IF NOT EXISTS guard_probe (v int); INSERT INTO guard_probe VALUES (42)")
+    reinits = guard_metric(node, "hybridops_patroni_member_reinit_total")
+    data_dir = node.check_output("runuser -u postgres -- psql -XAtc 'SHOW data_directory'")
+    # A replica that can never start again on its own: its WAL is gone (PostgreSQL finds no checkpoint record).
+    node.check_output("systemctl stop patroni")
+    node.check_output(f"find {data_dir}/pg_wal -maxdepth 1 -type f -delete")
+    node.check_output("systemctl start patroni")
+    t0 = time.monotonic()
+    seen_unhealthy = False
+    while True:
+        seen_unhealthy = seen_unhealthy or guard_metric(node, "hybridops_patroni_member_healthy") == 0
+        me = [m for m in cluster_view() if m["name"] == victim]
+        if seen_unhealthy and me and (me[0]["state"] == "streaming" or (
+                me[0]["state"] == "running" and isinstance(me[0].get("lag"), int))):
+            break
+        # bound 60 s in this scenario, a timer every 15 s, then a copy of a small database
+        assert time.monotonic() - t0 < 300, (me, node.run("journalctl -u hybridops-patroni-guard -n 20 -o cat").stdout)
+        time.sleep(3)
+    repaired_after = time.monotonic() - t0
+    print(f"{victim}: WAL deleted, streaming again after {repaired_after:.0f} s")
+    log = node.run("journalctl -u hybridops-patroni-guard --no-pager -o cat").stdout
+    assert "re-initialising it from the leader" in log, log
+    deadline = time.monotonic() + 60
+    while guard_metric(node, "hybridops_patroni_member_reinit_total") != (reinits or 0) + 1:
+        assert time.monotonic() < deadline, node.run(f"cat {GUARD_PROM}").stdout
+        time.sleep(3)
+    # the rebuilt member holds the data the leader had
+    assert node.check_output("runuser -u postgres -- psql -XAtc 'SELECT max(v) FROM guard_probe'") == "42"
+
+
 @pytest.mark.parametrize("name", ["pg1", "pg2"])
 def test_haproxy_config_valid_and_vip_on_exactly_one_balancer(name):
     node = host(name)

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SCENARIOS ?=
 
-.PHONY: help deps images lab lab-check lab-destroy lab-bench pkg-cache test lint sanity galaxy unit molecule changelog ee ee-test
+.PHONY: help deps images lab lab-check lab-destroy lab-bench pg-soak pkg-cache test lint sanity galaxy unit molecule changelog ee ee-test
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ lab-destroy: ## Remove everything the lab made: containers, networks, simulators
 
 lab-bench: images ## Measure the lab: fresh first converge, no-op re-run (ratio), check mode, tasks per host
 	@bash scripts/lab-bench.sh
+
+pg-soak: deps ## 20 min soak of the lab's PostgreSQL cluster under load: false failovers (SOAK_ARGS="--minutes 5")
+	@.venv/bin/python tests/chaos/pg_soak.py --lab --report tests/output/pg-soak.json $(SOAK_ARGS)
 
 pkg-cache: deps ## Start the host's Debian package cache for the lab and the tests (scripts/pkg-cache.sh)
 	@bash scripts/pkg-cache.sh start

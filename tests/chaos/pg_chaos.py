@@ -412,7 +412,7 @@ def scenario_back_to_back(cluster, writer, bound):
     wait_writes_resume(writer, time.monotonic())
     # In synchronous mode only a synchronous standby may take over: wait until the new primary has one (writes
     # flow again by then), not until the other replicas or the killed member have rejoined.
-    cluster.wait(lambda ms: any(m["role"] == "sync_standby" for m in ms))
+    cluster.wait(lambda ms: any(m["role"] in ("sync_standby", "quorum_standby") for m in ms))
     sh("podman", "start", first)
     time.sleep(1)
     t_second = time.monotonic()

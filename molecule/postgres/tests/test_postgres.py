@@ -12,6 +12,8 @@ ADDR = {"pg1": "10.89.12.11", "pg2": "10.89.12.12", "pg3": "10.89.12.13", "pg4":
 VIP = "10.89.12.100"
 CA = "/etc/patroni/pki/ca.crt"
 SUPERUSER_PW = "molecule-superuser-pw"
+# synchronous_mode on: sync_standby; quorum (Patroni 4, HYBRIDOPS_PG_SYNCHRONOUS_MODE=quorum): quorum_standby
+SYNC_ROLES = ("sync_standby", "quorum_standby")
 
 
 def cluster_view():
@@ -33,7 +35,7 @@ def test_one_leader_and_streaming_replicas():
     while True:
         members = cluster_view()
         leaders = [m for m in members if m["role"] == "leader"]
-        replicas = [m for m in members if m["role"] in ("replica", "sync_standby")]
+        replicas = [m for m in members if m["role"] in ("replica",) + SYNC_ROLES]
         # Patroni 3.1+ reports `streaming`; Patroni 3.0 (Debian 12) `running` with a numeric lag
         if len(leaders) == 1 and len(replicas) == 3 and all(
                 m["state"] == "streaming" or (m["state"] == "running" and isinstance(m.get("lag"), int))
@@ -48,7 +50,7 @@ def test_one_leader_and_streaming_replicas():
     assert streaming == "3"
     # the switchover in the side effect moved the leader away from where bootstrap put it
     assert sorted(m["name"] for m in members) == MEMBERS
-    assert any(m["role"] == "sync_standby" for m in members), "synchronous_mode on needs a sync standby"
+    assert any(m["role"] in SYNC_ROLES for m in members), "synchronous_mode on/quorum needs a synchronous standby"
 
 
 def test_write_through_primary_port_read_through_replica_port():
@@ -153,7 +155,8 @@ def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
         assert time.monotonic() < deadline, {n: host(n).run(f"cat {GUARD_PROM}").stdout for n in MEMBERS}
         time.sleep(3)
     members = cluster_view()
-    victim = sorted(m["name"] for m in members if m["role"] == "replica")[0]
+    # a plain replica when there is one (in quorum mode every standby is a quorum standby), never the leader
+    victim = sorted((m["role"] != "replica", m["name"]) for m in members if m["role"] != "leader")[0][1]
     node = host(victim)
     psql(host("pg4"), "CREATE TABLE IF NOT EXISTS guard_probe (v int); INSERT INTO guard_probe VALUES (42)")
     reinits = guard_metric(node, "hybridops_patroni_member_reinit_total")

@@ -104,6 +104,8 @@ all:
     patroni_superuser_password: awx-ee-superuser-pw
     patroni_replication_password: awx-ee-replication-pw
     patroni_restapi_password: awx-ee-restapi-pw
+    patroni_etcd_password: awx-ee-etcd-patroni-pw
+    etcd_root_password: awx-ee-etcd-root-pw
     haproxy_stats_password: awx-ee-stats-pw
 EOF
 cat >"$runner/env/envvars" <<'EOF'

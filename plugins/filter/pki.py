@@ -130,7 +130,9 @@ def pki_requests(certificates, default_sans, common_name):
         req = dict(cert)
         for key, default in _DEFAULTS:
             req[key] = cert.get(key) or default
-        req["common_name"] = cert.get("common_name") or common_name
+        # empty_subject: no common name at all (etcd's JSON gateway refuses a client certificate with one once
+        # etcd RBAC is on); the SANs identify the certificate
+        req["common_name"] = "" if cert.get("empty_subject") else (cert.get("common_name") or common_name)
         req["subject_alt_names"] = list(cert.get("subject_alt_names") or default_sans)
         notify = cert.get("notify") or []
         req["notify"] = [notify] if isinstance(notify, str) else list(notify)

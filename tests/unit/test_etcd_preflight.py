@@ -56,3 +56,25 @@ def test_removed_members_do_not_count(tmp_path):
     assert rc != 0, output
     assert "has 2 member(s) after etcd_remove_members" in output, output
     assert_nothing_changed(output)
+
+
+def test_refuses_rbac_without_root_password(tmp_path):
+    extra = "      vars:\n        etcd_address: 127.0.0.1\n"
+    rc, output = run_role(tmp_path, 3, extra)
+    assert rc != 0, output
+    assert "etcd_root_password is empty or contains whitespace" in output, output
+    assert_nothing_changed(output)
+
+
+def test_refuses_client_user_with_unusable_password_and_never_prints_it(tmp_path):
+    extra = (
+        "      vars:\n        etcd_address: 127.0.0.1\n        etcd_root_password: unit-root-pw\n"
+        "        etcd_users:\n"
+        "          - {name: patroni, password: 'two words-secret', prefix: /hybridops/}\n"
+        "          - {name: other, password: fine-secret, prefix: /no-trailing-slash}\n"
+    )
+    rc, output = run_role(tmp_path, 3, extra)
+    assert rc != 0, output
+    assert "etcd_users: patroni, other - each user needs" in output, output
+    assert "two words-secret" not in output and "fine-secret" not in output
+    assert_nothing_changed(output)

@@ -24,6 +24,7 @@ GOOD = {
     "patroni_superuser_password": "unit-superuser-pw",
     "patroni_replication_password": "unit-replication-pw",
     "patroni_restapi_password": "unit-restapi-pw",
+    "patroni_etcd_password": "unit-etcd-patroni-pw",
     "patroni_users": [{"name": "app", "password": "unit-app-pw"}],
     "patroni_databases": [{"name": "appdb", "owner": "app"}],
 }

@@ -12,6 +12,8 @@ GOOD = {
     "patroni_superuser_password": "unit-superuser-pw",
     "patroni_replication_password": "unit-replication-pw",
     "patroni_restapi_password": "unit-restapi-pw",
+    "patroni_etcd_password": "unit-etcd-patroni-pw",
+    "etcd_root_password": "unit-etcd-root-pw",
     "keepalived_vip": "10.0.0.100",
     "keepalived_auth_password": "vrrp-pw",
 }

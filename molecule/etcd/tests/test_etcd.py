@@ -1,6 +1,11 @@
 """Behaviour of the etcd cluster built by the etcd role (testinfra, run by `molecule verify`)."""
 
+import base64
+import json
+import pathlib
 import uuid
+
+import yaml
 
 from tests.testinfra_helpers import testinfra_hosts as _hosts
 
@@ -10,10 +15,36 @@ MEMBERS = {"etcd1": "10.89.11.11", "etcd2": "10.89.11.12", "etcd3": "10.89.11.13
 PKI = "/etc/etcd/pki"
 TLS = f"--cacert {PKI}/ca.crt --cert {PKI}/etcd-client.crt --key {PKI}/etcd-client.key"
 ENDPOINTS = ",".join(f"https://{ip}:2379" for ip in MEMBERS.values())
+ROOT_ENV = "/etc/etcd/etcdctl-root.env"
+GATEWAY_PKI = "/etc/molecule-pki"  # empty-subject client certificate, issued by converge.yml like Patroni's
+VARS = yaml.safe_load((pathlib.Path(__file__).parents[1] / "group_vars" / "all.yml").read_text())
+PATRONI = next(u for u in VARS["etcd_users"] if u["name"] == "patroni")
 
 
 def etcdctl(host, args):
-    return host.run(f"ETCDCTL_API=3 etcdctl --endpoints {ENDPOINTS} {TLS} {args}")
+    """etcdctl as the root user (credentials from the role's root-only file, as the role's wrapper does)."""
+    return host.run(f"sh -c '. {ROOT_ENV}; export ETCDCTL_USER; ETCDCTL_API=3 etcdctl --endpoints {ENDPOINTS} {TLS} {args}'")
+
+
+def etcdctl_as(host, user, args, cert="etcd-client", endpoint="https://127.0.0.1:2379"):
+    """etcdctl over gRPC with a client certificate of the CA, as `user` ("name:password") or as no user at all."""
+    tls = f"--cacert {PKI}/ca.crt --cert {PKI}/{cert}.crt --key {PKI}/{cert}.key"
+    env = f"ETCDCTL_USER='{user}' " if user else ""
+    return host.run(f"{env}ETCDCTL_API=3 etcdctl --endpoints {endpoint} {tls} --dial-timeout 3s --command-timeout 5s {args}")
+
+
+def gateway(host, path, body, cert_dir, cert, token=None):
+    """One POST to etcd's JSON gateway (what Patroni speaks); returns (HTTP status, body)."""
+    auth = f"-H 'Authorization: {token}' " if token else ""
+    res = host.run(
+        f"curl -sS --max-time 5 -o /tmp/gw.out -w '%{{http_code}}' --cacert {PKI}/ca.crt --cert {cert_dir}/{cert}.crt "
+        f"--key {cert_dir}/{cert}.key {auth}-X POST https://127.0.0.1:2379{path} -d '{json.dumps(body)}'"
+    )
+    return res.stdout.strip(), host.check_output("cat /tmp/gw.out")
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
 
 
 def test_service_enabled_and_running(host):
@@ -45,12 +76,11 @@ def test_key_written_on_one_member_is_read_on_another(host):
     if name != "etcd1":
         return
     value = uuid.uuid4().hex
-    put = host.run(f"ETCDCTL_API=3 etcdctl --endpoints https://{MEMBERS['etcd1']}:2379 {TLS} put /molecule/probe {value}")
+    root = "root:" + VARS["etcd_root_password"]
+    put = etcdctl_as(host, root, f"put /molecule/probe {value}", endpoint=f"https://{MEMBERS['etcd1']}:2379")
     assert put.rc == 0, put.stderr
     for ip in (MEMBERS["etcd2"], MEMBERS["etcd3"]):
-        got = host.run(
-            f"ETCDCTL_API=3 etcdctl --endpoints https://{ip}:2379 {TLS} get /molecule/probe --print-value-only"
-        )
+        got = etcdctl_as(host, root, "get /molecule/probe --print-value-only", endpoint=f"https://{ip}:2379")
         assert got.rc == 0, got.stderr
         assert got.stdout.strip() == value
 
@@ -110,3 +140,66 @@ def test_runs_as_etcd_user_with_configured_data_dir(host):
     assert not host.file("/var/lib/etcd/default").exists
     proc = host.process.get(comm="etcd")
     assert proc.user == "etcd"
+
+
+def test_root_credentials_file_is_root_only_and_wrapper_works(host):
+    env = host.file(ROOT_ENV)
+    assert env.user == "root" and env.mode == 0o600
+    listed = host.run("/usr/local/sbin/hybridops-etcdctl member list")
+    assert listed.rc == 0, listed.stderr
+    assert listed.stdout.count("started") == 3
+    health = host.run("/usr/local/sbin/hybridops-etcdctl endpoint health")
+    assert health.rc == 0, health.stderr
+
+
+def test_certificates_without_a_user_are_refused_under_the_patroni_namespace(host):
+    """A client certificate of the collection CA (a member's own, the admin one) alone no longer reads or writes."""
+    for cert in ("etcd-server", "etcd-client"):
+        put = etcdctl_as(host, None, "put /hybridops/molecule/intruder x", cert=cert)
+        assert put.rc != 0, f"{cert}: {put.stdout}"
+        got = etcdctl_as(host, None, "get /hybridops/ --prefix --keys-only", cert=cert)
+        assert got.rc != 0, f"{cert}: {got.stdout}"
+        assert "permission denied" in got.stderr or "user name not found" in got.stderr, got.stderr
+
+
+def test_patroni_user_reads_and_writes_its_namespace_only(host):
+    user = f"patroni:{PATRONI['password']}"
+    value = uuid.uuid4().hex
+    put = etcdctl_as(host, user, f"put /hybridops/molecule/{host.backend.name} {value}")
+    assert put.rc == 0, put.stderr
+    got = etcdctl_as(host, user, f"get /hybridops/molecule/{host.backend.name} --print-value-only")
+    assert got.rc == 0 and got.stdout.strip() == value, got.stderr
+    outside = etcdctl_as(host, user, "put /outside-namespace x")
+    assert outside.rc != 0 and "permission denied" in outside.stderr, outside.stdout + outside.stderr
+    admin = etcdctl_as(host, user, "user list")
+    assert admin.rc != 0, admin.stdout
+
+
+def test_wrong_password_is_refused(host):
+    res = etcdctl_as(host, "patroni:not-the-password", "get /hybridops/ --prefix --keys-only")
+    assert res.rc != 0
+    assert "authentication failed" in res.stderr, res.stderr
+    root = etcdctl_as(host, "root:not-the-password", "member list")
+    assert root.rc != 0 and "authentication failed" in root.stderr, root.stderr
+
+
+def test_gateway_like_patroni(host):
+    """Patroni's path: the JSON gateway, a certificate with an empty subject, a token from user and password."""
+    status, body = gateway(host, "/v3/auth/authenticate", {"name": "patroni", "password": PATRONI["password"]},
+                           GATEWAY_PKI, "gateway-client")
+    assert status == "200", body
+    token = json.loads(body)["token"]
+    key = f"/hybridops/molecule/gw-{host.backend.name}"
+    status, body = gateway(host, "/v3/kv/put", {"key": b64(key), "value": b64("v")}, GATEWAY_PKI, "gateway-client",
+                           token)
+    assert status == "200", body
+    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, GATEWAY_PKI, "gateway-client", token)
+    assert status == "200" and json.loads(body)["kvs"][0]["value"] == b64("v"), body
+    # no token: refused; a wrong password: refused; a certificate with a common name: refused whatever the token
+    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, GATEWAY_PKI, "gateway-client")
+    assert status != "200", body
+    status, body = gateway(host, "/v3/auth/authenticate", {"name": "patroni", "password": "wrong"},
+                           GATEWAY_PKI, "gateway-client")
+    assert status != "200" and "authentication failed" in body, body
+    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, PKI, "etcd-server", token)
+    assert status == "400" and "CommonName" in body, body

@@ -1,0 +1,64 @@
+"""Day-2 playbooks before the chaos test (file order: after test_postgres.py, before test_zz_chaos.py).
+
+The scenario's converge playbook again with pg4 in postgres_cluster, as side_effect.yml left it after
+playbooks/pg_add_node.yml: every host must report changed=0. It runs before the chaos test because that one kills
+and restarts containers, and podman rewrites a restarted container's /etc/hosts (the common role's managed block
+goes), which a converge would rightly put back. Then the rolling minor update (playbooks/pg_update.yml) with a writer
+going through the VIP the whole time, so the chaos test afterwards also runs on a cluster that was restarted member
+by member. Figures go to tests/output/pg-day2.txt.
+"""
+
+import re
+import time
+
+from day2_common import (MEMBERS, VIP, cluster_view, dsn, healthy, leader, pg_chaos, playbook, postmaster_started,
+                         recap, report)
+from tests.testinfra_helpers import wait_for
+
+
+def test_converge_again_with_the_added_member_changes_nothing():
+    proc = playbook("molecule/postgres/converge.yml")
+    counts = recap(proc.stdout)
+    report("PLAY RECAP of the converge after pg_add_node.yml:\n" + proc.stdout.split("PLAY RECAP", 1)[-1].strip()
+           .split("\n\n")[0])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert set(MEMBERS) <= set(counts), counts
+    changed = {name: c["changed"] for name, c in counts.items() if c["changed"]}
+    assert not changed, f"converge changed something on {changed}: " + "\n".join(
+        line for line in proc.stdout.splitlines() if line.startswith("changed:"))
+
+
+def test_rolling_update_keeps_writes_flowing():
+    assert wait_for(lambda: healthy(4), timeout=180), cluster_view()
+    before = leader(cluster_view())
+    started_at = {m: postmaster_started(m) for m in MEMBERS}
+    conninfo = dsn()
+    pg_chaos.setup(conninfo)
+    writer = pg_chaos.Writer(conninfo, interval=0.1)
+    writer.start()
+    try:
+        assert wait_for(lambda: writer.acked, timeout=30), "the writer never got a commit through the VIP"
+        started = time.monotonic()
+        # No package has an update here: patroni_update_restart makes every member take the restart path anyway.
+        proc = playbook("playbooks/pg_update.yml", "-e", "patroni_update_restart=true")
+        ended = time.monotonic()
+        resumed = pg_chaos.wait_writes_resume(writer, ended, timeout=60)
+    finally:
+        writer.stop()
+    lost, _ = pg_chaos.missing(conninfo, writer.acked)
+    gap = writer.gap_around(started, ended)
+    printed = re.search(r"The leader is (\S+);", proc.stdout)
+    after = leader(cluster_view())
+    restarted = sorted(m for m in MEMBERS if wait_for(lambda m=m: healthy(4) and postmaster_started(m), timeout=60)
+                       != started_at[m])
+    report(f"pg_update.yml with writes through {VIP}:5000 every 0.1 s: leader {before} -> {after} "
+           f"(the playbook printed {printed[1] if printed else 'nothing'}); longest write gap {gap:.1f} s; "
+           f"{len(writer.acked)} acknowledged, {writer.seq - len(writer.acked)} refused or unacknowledged; "
+           f"{len(lost)} acknowledged missing afterwards; writes again {resumed - ended:.1f} s after the playbook; "
+           f"PostgreSQL restarted on {restarted}")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert not lost, f"acknowledged commits missing: {lost[:20]}"
+    # replicas first, then a switchover away from the leader, which is updated last: it ends as a replica
+    assert printed and printed[1] == after, proc.stdout[-2000:]
+    assert after != before
+    assert restarted == MEMBERS, started_at

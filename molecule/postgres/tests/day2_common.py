@@ -55,13 +55,6 @@ def playbook(name, *args, tag="", timeout=900):
     return proc
 
 
-def recap(stdout):
-    """{host: {ok: n, changed: n, ...}} from the PLAY RECAP."""
-    section = stdout.split("PLAY RECAP", 1)[-1]
-    return {m["host"]: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m["counts"])}
-            for m in re.finditer(r"^(?P<host>\S+)\s+:\s+(?P<counts>ok=.*)$", section, re.M)}
-
-
 def cluster_view(via="pg1"):
     res = host(via).run(f"curl -sf --cacert {CA} https://{via}:8008/cluster")
     return json.loads(res.stdout)["members"] if res.rc == 0 else []

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from day2_common import playbook
 from tests.testinfra_helpers import host
 
 MEMBERS = ["pg1", "pg2", "pg3", "pg4"]
@@ -79,7 +80,10 @@ def test_declared_objects_exist_on_the_cluster():
 
 
 def test_pg_config_setting_reached_every_member():
-    # side effect: playbooks/pg_config.yml set work_mem (a reload, no restart) through PATCH /config
+    # playbooks/pg_config.yml sets work_mem (a reload, no restart) through PATCH /config; the playbook also checks
+    # the result the patroni role returned (molecule/postgres/pg_config.yml)
+    proc = playbook("molecule/postgres/pg_config.yml")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for name in MEMBERS:
         res = psql(host("pg4"), "SHOW work_mem", port=5432, target=ADDR[name])
         assert res.rc == 0, res.stderr

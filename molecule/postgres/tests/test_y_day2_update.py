@@ -1,31 +1,15 @@
-"""Day-2 playbooks before the chaos test (file order: after test_postgres.py, before test_zz_chaos.py).
+"""The rolling minor update before the chaos test (file order: after test_postgres.py, before test_zz_chaos.py).
 
-The scenario's converge playbook again with pg4 in postgres_cluster, as side_effect.yml left it after
-playbooks/pg_add_node.yml: every host must report changed=0. It runs before the chaos test because that one kills
-and restarts containers, and podman rewrites a restarted container's /etc/hosts (the common role's managed block
-goes), which a converge would rightly put back. Then the rolling minor update (playbooks/pg_update.yml) with a writer
-going through the VIP the whole time, so the chaos test afterwards also runs on a cluster that was restarted member
-by member. Figures go to tests/output/pg-day2.txt.
+playbooks/pg_update.yml with a writer going through the VIP the whole time, so the chaos test afterwards also runs
+on a cluster that was restarted member by member. Figures go to tests/output/pg-day2.txt. (The converge after
+playbooks/pg_add_node.yml with zero changes is the scenario's idempotence step, which runs after the side effect.)
 """
 
 import re
 import time
 
-from day2_common import (MEMBERS, VIP, cluster_view, dsn, healthy, leader, pg_chaos, playbook, postmaster_started,
-                         recap, report)
+from day2_common import MEMBERS, VIP, cluster_view, dsn, healthy, leader, pg_chaos, playbook, postmaster_started, report
 from tests.testinfra_helpers import wait_for
-
-
-def test_converge_again_with_the_added_member_changes_nothing():
-    proc = playbook("molecule/postgres/converge.yml")
-    counts = recap(proc.stdout)
-    report("PLAY RECAP of the converge after pg_add_node.yml:\n" + proc.stdout.split("PLAY RECAP", 1)[-1].strip()
-           .split("\n\n")[0])
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert set(MEMBERS) <= set(counts), counts
-    changed = {name: c["changed"] for name, c in counts.items() if c["changed"]}
-    assert not changed, f"converge changed something on {changed}: " + "\n".join(
-        line for line in proc.stdout.splitlines() if line.startswith("changed:"))
 
 
 def test_rolling_update_keeps_writes_flowing():

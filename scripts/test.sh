@@ -173,6 +173,6 @@ case $what in
   *) die "unknown stage: $what" ;;
 esac
 stage_summary
-printf 'wall time: %ss (the static stages run beside the Molecule stage)\n' "$(($(date +%s) - T_START))"
+printf 'wall time: %ss\n' "$(($(date +%s) - T_START))"
 summary
 exit $failed

@@ -140,6 +140,7 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.dsn, self.interval = dsn, interval
         self.acked, self.ack_times = [], []
+        self.servers = {}  # seq -> address of the PostgreSQL server that acknowledged it
         self.stop_event = threading.Event()
         self.seq = 0
 
@@ -156,10 +157,13 @@ class Writer(threading.Thread):
                     conn.autocommit = True
                 self.seq += 1
                 with conn.cursor() as cur:
-                    cur.execute("INSERT INTO chaos_writes(seq) VALUES (%s)", (self.seq,))
+                    cur.execute("INSERT INTO chaos_writes(seq) VALUES (%s) RETURNING host(inet_server_addr())",
+                                (self.seq,))
+                    server = cur.fetchone()[0]
                 if acknowledged(conn):
                     self.acked.append(self.seq)
                     self.ack_times.append(time.monotonic())
+                    self.servers[self.seq] = server
             except psycopg2.Error:
                 try:
                     conn and conn.close()
@@ -568,6 +572,14 @@ def main():
     writer.start()
     time.sleep(2)
     report = {}
+    windows = []  # (fault, start, end) on the monotonic clock, to place a lost commit
+    mark = [time.monotonic()]
+
+    def window(name):
+        now = time.monotonic()
+        windows.append((name, mark[0], now))
+        mark[0] = now
+
     try:
         print(f"(a) hard-killing the primary {args.kills} times", flush=True)
         t0 = time.monotonic()
@@ -576,38 +588,63 @@ def main():
         report["kill"] = {"outages_s": [round(o, 2) for o in outages], "median_rto_s": round(statistics.median(outages), 2),
                           "worst_rto_s": round(max(outages), 2), "acked": writer.acked_between(t0, time.monotonic()),
                           "kills": details}
+        window("primary hard-killed")
         print("(r) back-to-back kills: the new primary killed while the old one rejoins", flush=True)
         report["back_to_back"] = scenario_back_to_back(cluster, writer, args.rejoin_bound)
+        window("back-to-back kills")
         print("(b) planned switchover", flush=True)
         t0 = time.monotonic()
         report["switchover_gap_s"] = round(scenario_switchover(cluster, writer), 2)
         report["switchover_acked"] = writer.acked_between(t0, time.monotonic())
         if args.balancers and args.vip:
+            window("planned switchover")
             print("(e) the balancer holding the VIP killed", flush=True)
             t0 = time.monotonic()
             report["vip_holder_killed"] = scenario_vip_holder(cluster, writer, args.balancers.split(","), args.vip)
             report["vip_holder_killed"]["acked"] = writer.acked_between(t0, time.monotonic())
+        window("VIP holder killed" if args.balancers and args.vip else "planned switchover")
         print("(h) a hung primary (podman pause, then unpause)", flush=True)
         report["hung_primary"] = scenario_hung_primary(cluster, writer, dsn, args.hung_seconds)
+        window("hung primary")
         print("(d) one etcd member stopped", flush=True)
         t0 = time.monotonic()
         report["etcd_member_stopped_gap_s"] = round(scenario_etcd_member(cluster, writer, 15), 2)
         report["etcd_member_acked"] = writer.acked_between(t0, time.monotonic())
         if args.etcd:
+            window("one etcd member stopped")
             print("(q) etcd loses quorum (two of three members stopped)", flush=True)
             report["etcd_quorum_lost"] = scenario_etcd_quorum(cluster, writer, dsn, args.etcd.split(","),
                                                               args.quorum_seconds, not args.no_failsafe)
+        window("etcd quorum lost" if args.etcd else "one etcd member stopped")
         print("(c) primary cut off from the other members (clients still reach it)", flush=True)
         t0 = time.monotonic()
         report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds)
         report["partition"]["acked"] = writer.acked_between(t0, time.monotonic())
         time.sleep(2)
     finally:
+        window("primary partitioned")
         writer.stop()
     # after the last fault: every commit the writer saw acknowledged must be there
     lost, waited = missing(dsn, writer.acked)
     report["acknowledged_commits"] = len(writer.acked)
     report["lost_commits"] = len(lost)
+    # where the lost commits were acknowledged: the fault window, seconds into it, the range of sequence numbers
+    acked_at = dict(zip(writer.acked, writer.ack_times))
+    lost_by_fault = {}
+    for seq in lost:
+        at = acked_at.get(seq)
+        name, start = next(((n, a) for n, a, b in windows if at is not None and a <= at <= b), ("after the faults", 0))
+        entry = lost_by_fault.setdefault(name, {"count": 0, "first_seq": seq, "last_seq": seq, "from_s": None,
+                                                "to_s": None, "servers": []})
+        entry["count"] += 1
+        if writer.servers.get(seq) not in entry["servers"]:
+            entry["servers"].append(writer.servers.get(seq))
+        entry["last_seq"] = seq
+        if at is not None:
+            offset = round(at - start, 1)
+            entry["from_s"] = offset if entry["from_s"] is None else min(entry["from_s"], offset)
+            entry["to_s"] = offset if entry["to_s"] is None else max(entry["to_s"], offset)
+    report["lost_by_fault"] = lost_by_fault
     # after the last fault the entry point must answer at once; a wait here is a VIP that clients cannot find
     report["entry_point_wait_after_faults_s"] = round(waited, 1)
 
@@ -650,6 +687,10 @@ def main():
           f"not: {not_asked}; new leader seen after {[k['leader_seen_after_s'] for k in report['kill']['kills']]} s")
     print(f"acknowledged commits: {report['acknowledged_commits']}, missing after the last fault: "
           f"{report['lost_commits']}   (target: 0)")
+    for name, entry in lost_by_fault.items():
+        print(f"  LOST during '{name}': {entry['count']} acknowledged commits (seq {entry['first_seq']}-"
+              f"{entry['last_seq']}), acknowledged {entry['from_s']}-{entry['to_s']} s into that fault's window by "
+              f"{entry['servers']}")
     print(f"entry point answered {report['entry_point_wait_after_faults_s']} s after the last fault healed"
           "   (target: 0)")
     print("targets: failover median <= 15 s, switchover <= 5 s, 0 missing, 0 split-brain samples, every control ok")

@@ -165,9 +165,11 @@ def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
     psql(host("pg4"), "CREATE TABLE IF NOT EXISTS guard_probe (v int); INSERT INTO guard_probe VALUES (42)")
     reinits = guard_metric(node, "hybridops_patroni_member_reinit_total")
     data_dir = node.check_output("runuser -u postgres -- psql -XAtc 'SHOW data_directory'")
-    # A replica that can never start again on its own: its WAL is gone (PostgreSQL finds no checkpoint record).
+    # A replica that can never start again on its own: its control file is zeroed, so PostgreSQL refuses to start
+    # ("incorrect checksum in control file") and pg_controldata cannot read it either. (Deleting its WAL is not
+    # enough: a standby fetches the checkpoint record from the leader and carries on.)
     node.check_output("systemctl stop patroni")
-    node.check_output(f"find {data_dir}/pg_wal -maxdepth 1 -type f -delete")
+    node.check_output(f"dd if=/dev/zero of={data_dir}/global/pg_control bs=8192 count=1 conv=notrunc status=none")
     node.check_output("systemctl start patroni")
     t0 = time.monotonic()
     seen_unhealthy = False
@@ -181,7 +183,7 @@ def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
         assert time.monotonic() - t0 < 300, (me, node.run("journalctl -u hybridops-patroni-guard -n 20 -o cat").stdout)
         time.sleep(3)
     repaired_after = time.monotonic() - t0
-    print(f"{victim}: WAL deleted, streaming again after {repaired_after:.0f} s")
+    print(f"{victim}: control file zeroed, streaming again after {repaired_after:.0f} s")
     log = node.run("journalctl -u hybridops-patroni-guard --no-pager -o cat").stdout
     assert "re-initialising it from the leader" in log, log
     deadline = time.monotonic() + 60

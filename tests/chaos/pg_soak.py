@@ -54,7 +54,7 @@ def lab_arguments():
 
 
 def start_load(workers):
-    procs = [subprocess.Popen([sys.executable, "-c", CPU_HOG]) for _ in range(workers)]
+    procs = [subprocess.Popen([sys.executable, "-c", CPU_HOG]) for _worker in range(workers)]
     if workers:
         procs.append(subprocess.Popen([sys.executable, "-c", IO_HOG]))
     return procs
@@ -109,7 +109,7 @@ def main():
         while time.monotonic() - t0 < args.minutes * 60:
             time.sleep(args.poll)
             loads.append(os.getloadavg()[0])
-            leader, _ = leader_and_timeline(cluster)
+            leader = leader_and_timeline(cluster)[0]
             if leader is not None and leader != last:
                 changes.append({"after_s": round(time.monotonic() - t0, 1), "from": last, "to": leader})
                 print(f"  LEADER CHANGE after {time.monotonic() - t0:.0f} s: {last} -> {leader}", flush=True)
@@ -119,7 +119,7 @@ def main():
             proc.kill()
         writer.stop()
     leader1, timeline1 = leader_and_timeline(cluster)
-    lost, _ = missing(dsn, writer.acked)
+    lost = missing(dsn, writer.acked)[0]
     gap = writer.gap_around(t0, time.monotonic())
     promotions = (timeline1 - timeline0) if isinstance(timeline0, int) and isinstance(timeline1, int) else None
     report = {"minutes": args.minutes, "leader_changes": changes, "timeline_before": timeline0,

@@ -38,16 +38,16 @@ def view(me_state="starting", me_lag="unknown", leader_state="running", pause=Fa
 def test_stuck_replica_is_repaired_only_after_the_bound():
     action, state, healthy = guard.decide(view(), "pg2", 1000.0, {}, 120)
     assert (action, healthy, state["unhealthy_since"]) == ("wait", 0, 1000.0)
-    action, state, _ = guard.decide(view(), "pg2", 1119.0, state, 120)
+    action, state, _healthy = guard.decide(view(), "pg2", 1119.0, state, 120)
     assert action == "wait"
-    action, state, _ = guard.decide(view(), "pg2", 1120.0, state, 120)
+    action, state, _healthy = guard.decide(view(), "pg2", 1120.0, state, 120)
     assert action == "reinit"
     assert state == {"unhealthy_since": None, "reinit_total": 1}
 
 
 @pytest.mark.parametrize("state_name", ["start failed", "stopped", "crashed", "starting"])
 def test_every_broken_state_counts(state_name):
-    action, _, healthy = guard.decide(view(me_state=state_name), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
+    action, _state, healthy = guard.decide(view(me_state=state_name), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
     assert (action, healthy) == ("reinit", 0)
 
 
@@ -65,13 +65,13 @@ def test_recovery_resets_the_clock_and_keeps_the_counter():
 
 
 def test_never_on_the_leader():
-    action, _, healthy = guard.decide(view(), "pg1", 500.0, {"unhealthy_since": 100.0}, 120)
+    action, _state, healthy = guard.decide(view(), "pg1", 500.0, {"unhealthy_since": 100.0}, 120)
     assert (action, healthy) == ("none", 1)
 
 
 @pytest.mark.parametrize("leader_state", ["stopped", "starting", "crashed"])
 def test_never_without_a_running_leader_to_copy_from(leader_state):
-    action, state, _ = guard.decide(view(leader_state=leader_state), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
+    action, state, _healthy = guard.decide(view(leader_state=leader_state), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
     assert action == "wait"
     assert state["unhealthy_since"] == 100.0  # the clock keeps running; the repair waits for a leader
 
@@ -85,7 +85,7 @@ def test_never_without_any_leader():
 def test_not_while_paused_copying_or_restarting():
     assert guard.decide(view(pause=True), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)[0] == "none"
     for progress in ("creating replica", "restarting"):
-        action, state, _ = guard.decide(view(me_state=progress), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
+        action, state, _healthy = guard.decide(view(me_state=progress), "pg2", 500.0, {"unhealthy_since": 100.0}, 120)
         assert action == "none" and state["unhealthy_since"] is None
 
 

@@ -17,8 +17,8 @@ SUPERUSER_PW = "molecule-superuser-pw"
 SYNC_ROLES = ("sync_standby", "quorum_standby")
 
 
-def cluster_view():
-    res = host("pg3").run(f"curl -sf --cacert {CA} https://pg3:8008/cluster")
+def cluster_view(via="pg3"):
+    res = host(via).run(f"curl -sf --cacert {CA} https://{via}:8008/cluster")
     assert res.rc == 0, res.stderr
     return json.loads(res.stdout)["members"]
 
@@ -161,6 +161,7 @@ def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
     members = cluster_view()
     # a plain replica when there is one (in quorum mode every standby is a quorum standby), never the leader
     victim = sorted((m["role"] != "replica", m["name"]) for m in members if m["role"] != "leader")[0][1]
+    leader_name = next(m["name"] for m in members if m["role"] == "leader")
     node = host(victim)
     psql(host("pg4"), "CREATE TABLE IF NOT EXISTS guard_probe (v int); INSERT INTO guard_probe VALUES (42)")
     reinits = guard_metric(node, "hybridops_patroni_member_reinit_total")
@@ -175,7 +176,8 @@ def test_rejoin_guard_rebuilds_a_member_that_cannot_start():
     seen_unhealthy = False
     while True:
         seen_unhealthy = seen_unhealthy or guard_metric(node, "hybridops_patroni_member_healthy") == 0
-        me = [m for m in cluster_view() if m["name"] == victim]
+        # asked through the leader: the victim's own REST API is down while Patroni restarts there
+        me = [m for m in cluster_view(via=leader_name) if m["name"] == victim]
         if seen_unhealthy and me and (me[0]["state"] == "streaming" or (
                 me[0]["state"] == "running" and isinstance(me[0].get("lag"), int))):
             break

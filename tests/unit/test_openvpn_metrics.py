@@ -61,17 +61,23 @@ def fixture_server():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield listener.getsockname()[1], commands
+
+    def served():
+        """The commands the server read, once it has finished (the client may return before the server reads `quit`)."""
+        thread.join(5)
+        return commands
+
+    yield listener.getsockname()[1], served
     thread.join(5)
     listener.close()
 
 
 def test_connected_clients_from_the_management_interface(mod, server, tmp_path):
-    port, commands = server
+    port, served = server
     out = tmp_path / "hybridops_openvpn.prom"
     assert mod.main(["--port", str(port), "--output", str(out)]) == 0
     text = out.read_text()
-    assert commands == ["status 2", "quit"]
+    assert served() == ["status 2", "quit"]
     assert "hybridops_openvpn_up 1\n" in text
     assert "hybridops_openvpn_connected_clients 2\n" in text
     assert 'hybridops_openvpn_client_connected_since_seconds{common_name="alice"} 1796504300\n' in text

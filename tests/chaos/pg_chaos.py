@@ -133,6 +133,31 @@ class Cluster:
         return [n for n, ok in zip(nodes, results) if ok]
 
 
+class SplitBrain:
+    """Samples every given member at once, repeatedly: how many samples saw two members accept a write."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.samples = 0
+        self.both = 0
+
+    def sample(self, nodes=None):
+        """One sample; returns the members that accepted a local write."""
+        accepted = self.cluster.writable_now(nodes or self.cluster.nodes)
+        self.samples += 1
+        if len(accepted) > 1:
+            self.both += 1
+            print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
+        return accepted
+
+
+def no_longer_primary(node):
+    """Patroni demotes a primary "offline" (PostgreSQL stopped) or into recovery: either way not a primary."""
+    res = sh("podman", "exec", "-u", "postgres", node, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
+             check=False, timeout=20)
+    return res.returncode != 0 or res.stdout.strip() == "t"
+
+
 class Writer(threading.Thread):
     """Writes one row every `interval` seconds through the entry point; records every acknowledged commit."""
 
@@ -318,21 +343,12 @@ def scenario_partition(cluster, dsn, duration):
     subprocess.run(["podman", "exec", "-i", leader, "nft", "-f", "-"], input=rules, text=True, check=True,
                    capture_output=True, timeout=30)
     t0 = time.monotonic()
-    both, samples, demoted_after, control = 0, 0, None, None
+    split, demoted_after, control = SplitBrain(cluster), None, None
     try:
         while time.monotonic() - t0 < duration:
-            accepted = cluster.writable_now(cluster.nodes)
-            samples += 1
-            if len(accepted) > 1:
-                both += 1
-                print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
-            if demoted_after is None and leader not in accepted:
-                # Patroni demotes an isolated primary "offline" (PostgreSQL stopped) or into recovery: either way
-                # it no longer serves as a primary.
-                res = sh("podman", "exec", "-u", "postgres", leader, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
-                         check=False, timeout=20)
-                if res.returncode != 0 or res.stdout.strip() == "t":
-                    demoted_after = time.monotonic() - t0
+            accepted = split.sample()
+            if demoted_after is None and leader not in accepted and no_longer_primary(leader):
+                demoted_after = time.monotonic() - t0
             if control is None:
                 node = probe_entry(dsn)
                 if node and node != addresses[leader]:
@@ -345,10 +361,10 @@ def scenario_partition(cluster, dsn, duration):
           f"{demoted_after if demoted_after is None else round(demoted_after, 1)} s; positive control: "
           + (f"{control['member']} acknowledged a write through the entry point after {control['after_s']} s"
              if control else "NO other member acknowledged a write through the entry point (FAILED)")
-          + f"; {both} of {samples} samples with two writable members", flush=True)
+          + f"; {split.both} of {split.samples} samples with two writable members", flush=True)
     return {"old_leader": leader, "new_leader": control["member"] if control else None,
             "demoted_after_s": None if demoted_after is None else round(demoted_after, 1), "positive_control": control,
-            "split_brain_samples": both, "samples": samples}
+            "split_brain_samples": split.both, "samples": split.samples}
 
 
 def vip_holder(nodes, vip):
@@ -455,7 +471,7 @@ def scenario_hung_primary(cluster, writer, dsn, hold):
     last_ok = writer.ack_times[-1]
     t0 = time.monotonic()
     sh("podman", "pause", leader)
-    both = samples = 0
+    split = SplitBrain(cluster)
     try:
         Cluster(others, cluster.port, cluster.auth).wait(
             lambda ms: any(m["role"] == "leader" and m["name"] != leader for m in ms))
@@ -464,33 +480,24 @@ def scenario_hung_primary(cluster, writer, dsn, hold):
         outage = writer.gap_around(min(last_ok, t0), resumed)
         end = time.monotonic() + hold
         while time.monotonic() < end:
-            if len(cluster.writable_now(others)) > 1:
-                both += 1
-            samples += 1
+            split.sample(others)
     finally:
         sh("podman", "unpause", leader)
     t_wake = time.monotonic()
     demoted_after = None
     while time.monotonic() - t_wake < 30:
-        accepted = cluster.writable_now(cluster.nodes)
-        samples += 1
-        if len(accepted) > 1:
-            both += 1
-            print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
-        if demoted_after is None and leader not in accepted:
-            res = sh("podman", "exec", "-u", "postgres", leader, "psql", "-XAtc", "SELECT pg_is_in_recovery()",
-                     check=False, timeout=20)
-            if res.returncode != 0 or res.stdout.strip() == "t":
-                demoted_after = round(time.monotonic() - t_wake, 1)
+        accepted = split.sample()
+        if demoted_after is None and leader not in accepted and no_longer_primary(leader):
+            demoted_after = round(time.monotonic() - t_wake, 1)
         if demoted_after is not None and time.monotonic() - t_wake > 10:
             break
     control = probe_entry(dsn)
     cluster.wait_healthy()
     print(f"  {leader} paused: {new_leader} leads, write outage {outage:.1f} s; after unpausing, {leader} demoted "
-          f"after {demoted_after} s; {both} of {samples} samples with two writable members; a write through the "
+          f"after {demoted_after} s; {split.both} of {split.samples} samples with two writable members; a write through the "
           f"entry point afterwards: {'acknowledged' if control else 'REFUSED'}", flush=True)
     return {"paused": leader, "new_leader": new_leader, "write_outage_s": round(outage, 2),
-            "demoted_after_unpause_s": demoted_after, "split_brain_samples": both, "samples": samples,
+            "demoted_after_unpause_s": demoted_after, "split_brain_samples": split.both, "samples": split.samples,
             "positive_control": bool(control), "acked": writer.acked_between(t0, time.monotonic())}
 
 
@@ -504,15 +511,11 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
     t0 = time.monotonic()
     for node in stopped:
         sh("podman", "exec", node, "systemctl", "stop", "etcd")
-    both = samples = 0
+    split = SplitBrain(cluster)
     control_during = None
     try:
         while time.monotonic() - t0 < duration:
-            accepted = cluster.writable_now(cluster.nodes)
-            samples += 1
-            if len(accepted) > 1:
-                both += 1
-                print(f"  SPLIT BRAIN sample: {accepted} accepted writes at the same moment", flush=True)
+            split.sample()
             # after the leader lock's TTL has certainly expired: does the entry point still take writes?
             if time.monotonic() - t0 > duration / 2:
                 control_during = probe_entry(dsn) is not None if control_during is None else control_during
@@ -529,12 +532,12 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
     print(f"  etcd stopped on {stopped} for {duration} s (quorum lost): writes acknowledged during it "
           f"{acked_during}, a write through the entry point after the lease expired "
           f"{'acknowledged' if control_during else 'refused'} (expected with failsafe mode "
-          f"{'on' if failsafe else 'off'}: {expected}) - {'OK' if behaved else 'UNEXPECTED'}; {both} of {samples} "
+          f"{'on' if failsafe else 'off'}: {expected}) - {'OK' if behaved else 'UNEXPECTED'}; {split.both} of {split.samples} "
           f"samples with two writable members; writes resumed {resumed - t1:.1f} s after etcd came back; "
           f"a write afterwards: {'acknowledged' if control_after else 'REFUSED'}", flush=True)
     return {"etcd_stopped": stopped, "duration_s": duration, "failsafe_mode": failsafe,
             "acked_during": acked_during, "write_during_outage": bool(control_during), "behaved": behaved,
-            "split_brain_samples": both, "samples": samples, "positive_control": control_after,
+            "split_brain_samples": split.both, "samples": split.samples, "positive_control": control_after,
             "acked": writer.acked_between(t0, time.monotonic())}
 
 

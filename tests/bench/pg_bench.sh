@@ -26,7 +26,7 @@ pgb() {  # host port args...
 }
 
 echo "leader $leader ($leader_ip), pgbench runs on $client: $clients clients, ${seconds} s each"
-pgb "$leader_ip" 5432 -i -q -s 10 >/dev/null 2>&1
+pgb "$leader_ip" 5432 -i -q -s 10 >/dev/null  # (its errors go to stderr: the test prints them)
 tps() { pgb "$@" -c "$clients" -j 2 -T "$seconds" -n 2>/dev/null | awk '/^tps = /{print $3; exit}'; }
 direct=$(tps "$leader_ip" 5432)
 proxied=$(tps "$entry" 5000)

@@ -64,6 +64,17 @@ def replicating(member):
     return member["state"] == "streaming" or (member["state"] == "running" and isinstance(member.get("lag"), int))
 
 
+def all_healthy(members, count):
+    """One leader, `count` members, every other member replicating on the leader's timeline. A former primary can
+    stream for a moment on its old timeline before Patroni sees the divergence and rewinds it (restarting
+    PostgreSQL): without the timeline it passed for healthy (seen on Patroni 4 after the partition)."""
+    leaders = [m for m in members if m["role"] == "leader"]
+    if len(leaders) != 1 or len(members) != count or leaders[0]["state"] != "running":
+        return False
+    timeline = leaders[0].get("timeline")
+    return all(m is leaders[0] or (replicating(m) and m.get("timeline", timeline) == timeline) for m in members)
+
+
 class Cluster:
     def __init__(self, nodes, restapi_port=8008, restapi_auth=None):
         self.nodes = nodes
@@ -111,9 +122,7 @@ class Cluster:
 
     def wait_healthy(self, count=None, timeout=240):
         count = count or len(self.nodes)
-        return self.wait(lambda ms: sum(m["role"] == "leader" for m in ms) == 1 and sum(
-            m["state"] in ("streaming", "running") for m in ms) == count and all(
-            m["role"] == "leader" or replicating(m) for m in ms), timeout)
+        return self.wait(lambda ms: all_healthy(ms, count), timeout)
 
     def local_write(self, node):
         """Try a short write on one node locally; True when the commit was acknowledged."""

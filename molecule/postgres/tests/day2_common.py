@@ -66,9 +66,7 @@ def leader(members):
 
 
 def healthy(count):
-    members = cluster_view()
-    return (leader(members) and len(members) == count
-            and all(m["role"] == "leader" or pg_chaos.replicating(m) for m in members))
+    return pg_chaos.all_healthy(cluster_view(), count)
 
 
 def dsn():

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import pathlib
+import signal
 import statistics
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def main():
     cluster.wait_healthy(count=len(cluster.nodes))
     setup(dsn)
     leader0, timeline0 = leader_and_timeline(cluster)
+    # SIGTERM (a timeout, a `kill`) ends the soak through the `finally` below, which stops the load processes
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     load = start_load(args.load_workers)
     writer = Writer(dsn, interval=0.1)
     writer.start()

@@ -72,7 +72,8 @@ def all_healthy(members, count):
     if len(leaders) != 1 or len(members) != count or leaders[0]["state"] != "running":
         return False
     timeline = leaders[0].get("timeline")
-    return all(m is leaders[0] or (replicating(m) and m.get("timeline", timeline) == timeline) for m in members)
+    return all(m is leaders[0] or (replicating(m) and (timeline is None or m.get("timeline", timeline) == timeline))
+               for m in members)
 
 
 class Cluster:

@@ -45,7 +45,7 @@ def _cell(value):
 def _default(spec):
     if "default" not in spec:
         return "**required**" if spec.get("required") else ""
-    return "`" + _escape(yaml.safe_dump(spec["default"], default_flow_style=True).strip().removesuffix("...").strip()) + "`"
+    return "`" + _escape(yaml.safe_dump(spec["default"], default_flow_style=True, width=1 << 20).strip().removesuffix("...").strip()) + "`"
 
 
 def _rows(options, prefix=""):

@@ -116,12 +116,7 @@ class Cluster:
 
     def synchronous(self):
         """Whether the cluster runs Patroni's synchronous mode (on or quorum), read from the DCS configuration."""
-        for node in self.running():
-            try:
-                return json.loads(self._curl(node, "/config")).get("synchronous_mode") not in (None, False, "off")
-            except ValueError:
-                continue
-        return False
+        return self.dcs_config().get("synchronous_mode") not in (None, False, "off")
 
     def leader(self):
         leaders = [m["name"] for m in self.view() if m["role"] == "leader"]
@@ -625,8 +620,8 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
 
 def print_kill_modes(kills):
     """The kills split by what the slow mode could come from: the new leader asking the dead member's REST API
-    first (up to 2 s), and the victim's node also holding etcd's raft leadership (a new etcd leader extends every
-    lease by its full ttl, the dead primary's leader key included)."""
+    first (up to 2 s), and the victim's node also holding etcd's raft leadership (a new etcd leader renews every
+    lease, the dead primary's leader key included, by its ttl plus an election timeout)."""
     for label, key in (("the new leader asked the dead member's REST API first", "asked_dead_member"),
                        ("the victim held etcd's leadership", "etcd_leader_killed")):
         yes = [k["outage_s"] for k in kills if k.get(key)]
@@ -732,7 +727,8 @@ def main():
             report["partition"]["acked"] = writer.acked_between(t0, time.monotonic())
             time.sleep(2)
     finally:
-        window("primary hard-killed" if args.kills_only else "primary partitioned")
+        if not args.kills_only:
+            window("primary partitioned")
         writer.stop()
     # after the last fault: every commit the writer saw acknowledged must be there
     lost, waited = missing(dsn, writer.acked)

@@ -117,7 +117,7 @@ def test_main_reports_and_repairs(tmp_path, monkeypatch):
     state.write_text(json.dumps({"unhealthy_since": 1.0, "reinit_total": 2}))
     assert guard.main(args + ["--no-repair"]) == 0
     assert calls == []
-    assert json.loads(state.read_text()) == {"unhealthy_since": 1.0, "reinit_total": 2}
+    assert json.loads(state.read_text()) == {"unhealthy_since": 1.0, "reinit_total": 2, "etcd_leader_moves_total": 0}
 
 
 def test_main_without_patroni_writes_up_0(tmp_path, monkeypatch):
@@ -140,9 +140,97 @@ def test_a_replica_that_cannot_reach_the_leader_keeps_its_data(tmp_path, monkeyp
             "--config", "/c", "--state", str(state)]
     assert guard.main(args) == 0
     assert calls == []
-    assert json.loads(state.read_text()) == {"unhealthy_since": 1.0, "reinit_total": 0}
+    assert json.loads(state.read_text()) == {"unhealthy_since": 1.0, "reinit_total": 0, "etcd_leader_moves_total": 0}
 
 
 def test_reachable_needs_an_answering_port():
     assert not guard.reachable({"host": "127.0.0.1", "port": 9}, timeout=1)
     assert not guard.reachable({"name": "no address"})
+
+
+# etcd's raft leadership kept off the Patroni leader's host (--etcdctl)
+
+def entry(member_id, leader):
+    return {"Endpoint": "https://127.0.0.1:2379", "Status": {"header": {"member_id": member_id}, "leader": leader}}
+
+
+def leader_view(paused=False):
+    return view(me_state="running", me_role="leader", pause=paused)
+
+
+def test_leads_etcd_reads_the_local_status():
+    assert guard.leads_etcd(entry(7, 7))
+    assert not guard.leads_etcd(entry(7, 9))
+    assert not guard.leads_etcd({"Status": {"leader": 7}})
+    assert not guard.leads_etcd(None)
+
+
+def test_the_leader_hands_etcd_leadership_to_the_lowest_other_member_that_answered():
+    answering = [entry(7, 7), entry(12345678901234567890, 7), entry(9, 7)]
+    assert guard.etcd_move_target(leader_view(), "pg2", entry(7, 7), answering) == 9
+    # nothing to move: the local member does not lead etcd, no other member answered
+    assert guard.etcd_move_target(leader_view(), "pg2", entry(7, 9), answering) is None
+    assert guard.etcd_move_target(leader_view(), "pg2", entry(7, 7), [entry(7, 7)]) is None
+
+
+def test_only_the_patroni_leader_moves_and_never_while_paused():
+    answering = [entry(7, 7), entry(9, 7)]
+    assert guard.etcd_move_target(view(me_state="streaming"), "pg2", entry(7, 7), answering) is None
+    assert guard.etcd_move_target(leader_view(paused=True), "pg2", entry(7, 7), answering) is None
+    assert guard.etcd_move_target(leader_view(), "pg9", entry(7, 7), answering) is None
+
+
+FAKE_ETCDCTL = """#!/bin/sh
+# a stand-in of the etcd role's wrapper: the local member is 7 and leads when LEADS=1; 9 answers too
+echo "$*" >> "$CALLS"
+case "$*" in
+  "endpoint status -w json --cluster") echo '[{"Status":{"header":{"member_id":7},"leader":7}},{"Status":{"header":{"member_id":9},"leader":7}}]' ;;
+  "endpoint status -w json") if [ "$LEADS" = 1 ]; then echo '[{"Status":{"header":{"member_id":7},"leader":7}}]';
+                              else echo '[{"Status":{"header":{"member_id":7},"leader":9}}]'; fi ;;
+  "move-leader 9") echo "Leadership transferred from 7 to 9" ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+def run_main(tmp_path, monkeypatch, cluster, leads):
+    etcdctl = tmp_path / "hybridops-etcdctl"
+    etcdctl.write_text(FAKE_ETCDCTL)
+    etcdctl.chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.write_text("")
+    monkeypatch.setenv("CALLS", str(calls))
+    monkeypatch.setenv("LEADS", "1" if leads else "0")
+    monkeypatch.setattr(guard, "fetch_cluster", lambda url, cacert: cluster)
+    state, out = tmp_path / "state.json", tmp_path / "guard.prom"
+    args = ["--url", "https://pg2:8008", "--cacert", "/ca", "--member", "pg2", "--scope", "pg-main",
+            "--config", "/c", "--state", str(state), "--output", str(out), "--etcdctl", str(etcdctl)]
+    assert guard.main(args) == 0
+    return calls.read_text().splitlines(), json.loads(state.read_text()), out.read_text()
+
+
+def test_main_moves_etcd_leadership_off_the_leaders_host(tmp_path, monkeypatch):
+    calls, state, text = run_main(tmp_path, monkeypatch, leader_view(), leads=True)
+    assert calls == ["endpoint status -w json", "endpoint status -w json --cluster", "move-leader 9"]
+    assert state["etcd_leader_moves_total"] == 1
+    assert 'hybridops_patroni_guard_etcd_leader_moves_total{member="pg2"} 1' in text
+    # the counter survives the next run, which finds nothing to move
+    monkeypatch.setenv("LEADS", "0")
+    assert guard.main(["--url", "https://pg2:8008", "--cacert", "/ca", "--member", "pg2", "--scope", "pg-main",
+                       "--config", "/c", "--state", str(tmp_path / "state.json"),
+                       "--etcdctl", str(tmp_path / "hybridops-etcdctl")]) == 0
+    assert json.loads((tmp_path / "state.json").read_text())["etcd_leader_moves_total"] == 1
+
+
+def test_main_leaves_etcd_alone_where_it_need_not_act(tmp_path, monkeypatch):
+    # the local etcd member does not lead etcd: one status call, no move
+    calls, state, _ = run_main(tmp_path, monkeypatch, leader_view(), leads=False)
+    assert calls == ["endpoint status -w json"] and state["etcd_leader_moves_total"] == 0
+    # a replica never asks etcd at all
+    calls, state, _ = run_main(tmp_path, monkeypatch, view(me_state="streaming"), leads=True)
+    assert calls == [] and state["etcd_leader_moves_total"] == 0
+
+
+def test_without_the_wrapper_nothing_is_called(tmp_path, monkeypatch):
+    monkeypatch.setattr(guard.subprocess, "run", lambda *a, **kw: pytest.fail("no call expected"))
+    assert guard.keep_etcd_leader_away(str(tmp_path / "absent"), leader_view(), "pg2") is False

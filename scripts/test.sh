@@ -40,7 +40,10 @@ sanity() {
   git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
   # ansible-test fetches a pip bootstrap script from a host outside the reachable registries: give it an
   # equivalent one (scripts/ansible-test-get-pip.py) in a private HOME so the user's ~/.ansible stays untouched.
-  local home="$PWD/.cache/ansible-test-home"
+  # That HOME lives in the package cache, keyed by the ansible-core release, so the venvs ansible-test makes for
+  # its tests (pylint and the rest: about 70 package installs) outlive the clone and a warm run reuses them.
+  local core; core=$(python3 -c 'from ansible.release import __version__; print(__version__)')
+  local home="$HYBRIDOPS_CACHE_DIR/ansible-test-home/$core"
   local pyver; pyver=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   mkdir -p "$home/.ansible/test/cache"
   for v in 24_2 25_0 25_1 25_2 25_3; do cp scripts/ansible-test-get-pip.py "$home/.ansible/test/cache/get_pip_$v.py"; done

@@ -224,10 +224,10 @@ def test_main_moves_etcd_leadership_off_the_leaders_host(tmp_path, monkeypatch):
 
 def test_main_leaves_etcd_alone_where_it_need_not_act(tmp_path, monkeypatch):
     # the local etcd member does not lead etcd: one status call, no move
-    calls, state, _ = run_main(tmp_path, monkeypatch, leader_view(), leads=False)
+    calls, state, _text = run_main(tmp_path, monkeypatch, leader_view(), leads=False)
     assert calls == ["endpoint status -w json"] and state["etcd_leader_moves_total"] == 0
     # a replica never asks etcd at all
-    calls, state, _ = run_main(tmp_path, monkeypatch, view(me_state="streaming"), leads=True)
+    calls, state, _text = run_main(tmp_path, monkeypatch, view(me_state="streaming"), leads=True)
     assert calls == [] and state["etcd_leader_moves_total"] == 0
 
 

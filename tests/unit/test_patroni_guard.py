@@ -173,6 +173,25 @@ def test_the_leader_hands_etcd_leadership_to_the_lowest_other_member_that_answer
     assert guard.etcd_move_target(leader_view(), "pg2", entry(7, 7), [entry(7, 7)]) is None
 
 
+def test_the_next_failover_candidate_is_the_last_choice():
+    # pg1 leads Patroni and etcd (7); pg3 is the synchronous standby Patroni would promote next (9), pg2 an
+    # asynchronous replica (11), etcd4 a host without a Patroni member (13)
+    cluster = {"members": [{"name": "pg1", "role": "leader", "state": "running"},
+                           {"name": "pg2", "role": "replica", "state": "streaming"},
+                           {"name": "pg3", "role": "sync_standby", "state": "streaming"}]}
+    answering = [entry(7, 7), entry(9, 7), entry(11, 7), entry(13, 7)]
+    names = {7: "pg1", 9: "pg3", 11: "pg2", 13: "etcd4"}
+    assert guard.etcd_move_target(cluster, "pg1", entry(7, 7), answering, names) == 13
+    assert guard.etcd_move_target(cluster, "pg1", entry(7, 7), answering[:3], names) == 11
+    # quorum commit: every replica is a candidate, so the asynchronous rule cannot help; the lowest ID then
+    quorum = {"members": [dict(m, role="quorum_standby") if m["role"] != "leader" else m for m in cluster["members"]]}
+    assert guard.etcd_move_target(quorum, "pg1", entry(7, 7), answering[:3], names) == 9
+    # positive control: the sync standby is still chosen when it is the only other member that answered
+    assert guard.etcd_move_target(cluster, "pg1", entry(7, 7), answering[:2], names) == 9
+    # without the names (member list failed) the lowest ID, as before
+    assert guard.etcd_move_target(cluster, "pg1", entry(7, 7), answering[:3]) == 9
+
+
 def test_only_the_patroni_leader_moves_and_never_while_paused():
     answering = [entry(7, 7), entry(9, 7)]
     assert guard.etcd_move_target(view(me_state="streaming"), "pg2", entry(7, 7), answering) is None
@@ -187,6 +206,7 @@ case "$*" in
   "endpoint status -w json --cluster") echo '[{"Status":{"header":{"member_id":7},"leader":7}},{"Status":{"header":{"member_id":9},"leader":7}}]' ;;
   "endpoint status -w json") if [ "$LEADS" = 1 ]; then echo '[{"Status":{"header":{"member_id":7},"leader":7}}]';
                               else echo '[{"Status":{"header":{"member_id":7},"leader":9}}]'; fi ;;
+  "member list -w json") echo '{"members":[{"ID":7,"name":"pg2"},{"ID":9,"name":"pg3"}]}' ;;
   "move-leader 9") echo "Leadership transferred from 7 to 9" ;;
   *) exit 1 ;;
 esac
@@ -211,7 +231,8 @@ def run_main(tmp_path, monkeypatch, cluster, leads):
 
 def test_main_moves_etcd_leadership_off_the_leaders_host(tmp_path, monkeypatch):
     calls, state, text = run_main(tmp_path, monkeypatch, leader_view(), leads=True)
-    assert calls == ["endpoint status -w json", "endpoint status -w json --cluster", "move-leader 9"]
+    assert calls == ["endpoint status -w json", "endpoint status -w json --cluster", "member list -w json",
+                     "move-leader 9"]
     assert state["etcd_leader_moves_total"] == 1
     assert 'hybridops_patroni_guard_etcd_leader_moves_total{member="pg2"} 1' in text
     # the counter survives the next run, which finds nothing to move

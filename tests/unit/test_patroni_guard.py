@@ -255,3 +255,16 @@ def test_main_leaves_etcd_alone_where_it_need_not_act(tmp_path, monkeypatch):
 def test_without_the_wrapper_nothing_is_called(tmp_path, monkeypatch):
     monkeypatch.setattr(guard.subprocess, "run", lambda *a, **kw: pytest.fail("no call expected"))
     assert guard.keep_etcd_leader_away(str(tmp_path / "absent"), leader_view(), "pg2") is False
+
+
+def test_an_etcd_error_never_stops_the_repair_or_the_metrics(tmp_path, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("etcdctl answered nonsense")
+
+    monkeypatch.setattr(guard, "keep_etcd_leader_away", broken)
+    monkeypatch.setattr(guard, "fetch_cluster", lambda url, cacert: leader_view())
+    out = tmp_path / "guard.prom"
+    args = ["--url", "https://pg2:8008", "--cacert", "/ca", "--member", "pg2", "--scope", "pg-main",
+            "--config", "/c", "--state", str(tmp_path / "s.json"), "--output", str(out), "--etcdctl", "/x"]
+    assert guard.main(args) == 0
+    assert 'hybridops_patroni_member_healthy{member="pg2"} 1' in out.read_text()

@@ -19,6 +19,10 @@ pki_trust_map(requests, held, ca, rotate, finish) applies pki_trust to every req
 pki_requests(certificates, default_sans, common_name) fills in the defaults of each request of pki_certificates
 and adds the paths: cert (<directory>/<name>.crt), key (<name>.key) and ca (<directory>/ca.crt).
 
+pki_check_requests(requests, key_usage, extended_key_usage) turns the requests into the certificates option of the
+pki_check module: the fields it compares, with the key usage names and the extended key usage names of each
+request's usage (`extended_key_usage` maps a usage to its names).
+
 pki_result(requests, held, issued, changed) builds pki_certificates_result: for each name, changed (bool),
 serial (int, None when the host has no certificate yet, e.g. in check mode), certificate, key and ca (paths).
 `held` maps paths to the PEM text the host held, `issued` names to the PEM just installed.
@@ -144,6 +148,23 @@ def pki_requests(certificates, default_sans, common_name):
     return requests
 
 
+_CHECK_FIELDS = ("name", "cert", "key", "ca", "directory", "owner", "group", "mode", "directory_mode", "common_name",
+                 "subject_alt_names")
+
+
+def pki_check_requests(requests, key_usage, extended_key_usage):
+    """The requests as the pki_check module takes them: the compared fields and the usages by name."""
+    checks = []
+    for req in requests or []:
+        if req.get("usage") not in (extended_key_usage or {}):
+            raise AnsibleFilterError("pki_check_requests: %s has an unknown usage %r" % (req.get("name"), req.get("usage")))
+        check = dict((field, req[field]) for field in _CHECK_FIELDS)
+        check["key_usage"] = list(key_usage)
+        check["extended_key_usage"] = list(extended_key_usage[req["usage"]])
+        checks.append(check)
+    return checks
+
+
 def _not_after_epoch(cert):
     """The end of a certificate's validity in seconds since the epoch (UTC)."""
     not_after = getattr(cert, "not_valid_after_utc", None)
@@ -174,4 +195,5 @@ class FilterModule(object):
     """CA trust of the pki role."""
 
     def filters(self):
-        return {"pki_trust": pki_trust, "pki_trust_map": pki_trust_map, "pki_requests": pki_requests, "pki_result": pki_result}
+        return {"pki_trust": pki_trust, "pki_trust_map": pki_trust_map, "pki_requests": pki_requests,
+                "pki_check_requests": pki_check_requests, "pki_result": pki_result}

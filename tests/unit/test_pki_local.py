@@ -144,6 +144,8 @@ def test_certificate_list_renewal_and_crl(tmp_path):
     assert rc == 0, out
     assert changed == [], out
     assert handlers == [], out
+    # the steady state is one pki_check run: none of the issuing tasks ran
+    assert ISSUING_TASK not in out and "Check whether every certificate is already in place" in out, out
     assert not any(r["changed"] for r in again["result"].values())
     assert {n: r["serial"] for n, r in again["result"].items()} == {n: r["serial"] for n, r in result.items()}
 
@@ -160,6 +162,32 @@ def test_certificate_list_renewal_and_crl(tmp_path):
         assert format(int(serial), "X") in crl
     assert format(int(result["api"]["serial"]), "X") not in crl
     assert "04D2" in crl
+
+
+ISSUING_TASK = "Create the private keys on the target"
+
+
+def test_any_difference_goes_through_the_issuing_tasks(tmp_path):
+    """pki_check inside the role (each finding has its own test in tests/unit/plugins/modules/test_pki_check.py):
+    a run after three differences repairs all three through the issuing tasks, the run after it is steady again."""
+    rc, out, _changed, first, _handlers = play(tmp_path)
+    assert rc == 0, out
+    target = tmp_path / "target"
+    (target / "web.key").chmod(0o644)
+    (target / "ca.crt").write_text("garbage\n")
+    (target / "api.crt").unlink()
+    rc, out, changed, again, handlers = play(tmp_path)
+    assert rc == 0, out
+    assert ISSUING_TASK in out, out
+    for task in ("Create the private keys on the target", "Install the CA bundle as ca.crt in each certificate directory",
+                 "Install the certificates"):
+        assert any(task in c for c in changed), (task, changed)
+    assert oct((target / "web.key").stat().st_mode & 0o777) == "0o600"
+    assert again["result"]["web"]["serial"] == first["result"]["web"]["serial"]
+    assert again["result"]["api"]["serial"] != first["result"]["api"]["serial"]
+    assert sorted(handlers) == ["Restart api", "Restart web"], out
+    rc, out, changed, _again, handlers = play(tmp_path)
+    assert rc == 0 and changed == [] and handlers == [] and ISSUING_TASK not in out, (changed, out)
 
 
 def test_check_mode_on_a_fresh_host(tmp_path):

@@ -22,6 +22,7 @@ if str(_COLLECTIONS) not in sys.path:
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
 from ansible_collections.hybridops.platform.plugins.filter.pki import (  # noqa: E402
+    pki_check_requests,
     pki_requests,
     pki_result,
     pki_trust,
@@ -136,3 +137,21 @@ def test_trust_map_per_request(cas):
     reqs = pki_requests([{"name": "web", "directory": "/d"}], [], "h")
     trust = pki_trust_map(reqs, {"/d/ca.crt": cas["old"][0]}, cas["new"][0])
     assert trust["web"]["foreign"] is True
+
+
+def test_check_requests_keep_the_compared_fields_and_name_the_usages():
+    requests = pki_requests([
+        {"name": "web", "directory": "/etc/web/pki", "usage": "server_client", "notify": "Restart web"},
+        {"name": "gw", "directory": "/etc/gw", "usage": "client", "empty_subject": True,
+         "subject_alt_names": ["DNS:gw"]},
+    ], ["DNS:db1", "IP:10.0.0.11"], "db1")
+    eku = {"server": ["serverAuth"], "client": ["clientAuth"], "server_client": ["serverAuth", "clientAuth"]}
+    checks = pki_check_requests(requests, ["digitalSignature", "keyAgreement"], eku)
+    assert checks[0] == {
+        "name": "web", "cert": "/etc/web/pki/web.crt", "key": "/etc/web/pki/web.key", "ca": "/etc/web/pki/ca.crt",
+        "directory": "/etc/web/pki", "owner": "root", "group": "root", "mode": "0640", "directory_mode": "0750",
+        "common_name": "db1", "subject_alt_names": ["DNS:db1", "IP:10.0.0.11"],
+        "key_usage": ["digitalSignature", "keyAgreement"], "extended_key_usage": ["serverAuth", "clientAuth"]}
+    assert checks[1]["common_name"] == "" and checks[1]["extended_key_usage"] == ["clientAuth"]
+    with pytest.raises(AnsibleFilterError, match="unknown usage"):
+        pki_check_requests([dict(requests[0], usage="email")], [], eku)

@@ -18,12 +18,12 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # `make test` runs the scenarios on two pytest-xdist workers with --dist worksteal, which hands each worker one
-# contiguous part of this list (with 11 scenarios: the first 5 and the last 6) and lets an idle worker steal from
+# contiguous part of this list (with 10 scenarios: the first 5 and the last 5) and lets an idle worker steal from
 # the other. Each part starts with one of the two longest scenarios (postgres; monitoring), so they run side by
 # side from the start (the CI run of 2026-12-06 started nvidia first on the second worker, and monitoring only
 # after it). Scenarios not listed run last.
 ORDER = ["postgres", "gitea", "openvpn", "common", "backup",
-         "monitoring", "nvidia", "code_server", "pgbackrest", "vllm", "etcd"]
+         "monitoring", "nvidia", "code_server", "pgbackrest", "vllm"]
 SCENARIOS = sorted((p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml")),
                    key=lambda name: (ORDER.index(name) if name in ORDER else len(ORDER), name))
 OUTPUT = ROOT / "tests" / "output"

@@ -1,24 +1,30 @@
-"""Behaviour of the etcd cluster built by the etcd role (testinfra, run by `molecule verify`)."""
+"""Behaviour of the etcd cluster built by the etcd role (testinfra, run by `molecule verify`).
+
+The scenario's three hosts are the three members: pgbr-db1 and pgbr-restore on Debian 12 (etcd 3.4), pgbr-nas on
+Debian 13 (etcd 3.5), so these tests also prove that both distributions' etcd form one cluster. Patroni on pgbr-db1
+is the real client: its etcd user (the patroni role creates it through the etcd role's `users` entry point) and
+its empty-subject client certificate drive the RBAC and JSON gateway tests.
+"""
 
 import base64
 import json
-import pathlib
 import uuid
 
-import yaml
-
+from tests.testinfra_helpers import host as scenario_host
 from tests.testinfra_helpers import testinfra_hosts as _hosts
 
 testinfra_hosts = _hosts("all")
 
-MEMBERS = {"etcd1": "10.89.11.11", "etcd2": "10.89.11.12", "etcd3": "10.89.11.13"}
+MEMBERS = {"pgbr-nas": "10.89.18.10", "pgbr-db1": "10.89.18.11", "pgbr-restore": "10.89.18.12"}
+PATRONI_HOST = "pgbr-db1"
 PKI = "/etc/etcd/pki"
 TLS = f"--cacert {PKI}/ca.crt --cert {PKI}/etcd-client.crt --key {PKI}/etcd-client.key"
 ENDPOINTS = ",".join(f"https://{ip}:2379" for ip in MEMBERS.values())
 ROOT_ENV = "/etc/etcd/etcdctl-root.env"
-GATEWAY_PKI = "/etc/molecule-pki"  # empty-subject client certificate, issued by converge.yml like Patroni's
-VARS = yaml.safe_load((pathlib.Path(__file__).parents[1] / "group_vars" / "all.yml").read_text())
-PATRONI = next(u for u in VARS["etcd_users"] if u["name"] == "patroni")
+PATRONI_PKI = "/etc/patroni/pki"  # Patroni's empty-subject etcd client certificate (roles/patroni/tasks/certificates.yml)
+# molecule.yml: patroni_etcd_password, etcd_root_password (test values)
+PATRONI = {"name": "patroni", "password": "molecule-etcd-patroni-pw"}
+ROOT_PASSWORD = "molecule-etcd-root-pw"
 
 
 def etcdctl(host, args):
@@ -33,12 +39,12 @@ def etcdctl_as(host, user, args, cert="etcd-client", endpoint="https://127.0.0.1
     return host.run(f"{env}ETCDCTL_API=3 etcdctl --endpoints {endpoint} {tls} --dial-timeout 3s --command-timeout 5s {args}")
 
 
-def gateway(host, path, body, cert_dir, cert, token=None):
+def gateway(host, path, body, cert_dir, cert, token=None, endpoint="https://127.0.0.1:2379"):
     """One POST to etcd's JSON gateway (what Patroni speaks); returns (HTTP status, body)."""
     auth = f"-H 'Authorization: {token}' " if token else ""
     res = host.run(
         f"curl -sS --max-time 5 -o /tmp/gw.out -w '%{{http_code}}' --cacert {PKI}/ca.crt --cert {cert_dir}/{cert}.crt "
-        f"--key {cert_dir}/{cert}.key {auth}-X POST https://127.0.0.1:2379{path} -d '{json.dumps(body)}'"
+        f"--key {cert_dir}/{cert}.key {auth}-X POST {endpoint}{path} -d '{json.dumps(body)}'"
     )
     return res.stdout.strip(), host.check_output("cat /tmp/gw.out")
 
@@ -73,14 +79,12 @@ def test_all_members_listed_and_healthy(host):
 
 def test_key_written_on_one_member_is_read_on_another(host):
     name = host.backend.name
-    if name != "etcd1":
-        return
     value = uuid.uuid4().hex
-    root = "root:" + VARS["etcd_root_password"]
-    put = etcdctl_as(host, root, f"put /molecule/probe {value}", endpoint=f"https://{MEMBERS['etcd1']}:2379")
+    root = "root:" + ROOT_PASSWORD
+    put = etcdctl_as(host, root, f"put /molecule/probe-{name} {value}", endpoint=f"https://{MEMBERS[name]}:2379")
     assert put.rc == 0, put.stderr
-    for ip in (MEMBERS["etcd2"], MEMBERS["etcd3"]):
-        got = etcdctl_as(host, root, "get /molecule/probe --print-value-only", endpoint=f"https://{ip}:2379")
+    for ip in (ip for member, ip in MEMBERS.items() if member != name):
+        got = etcdctl_as(host, root, f"get /molecule/probe-{name} --print-value-only", endpoint=f"https://{ip}:2379")
         assert got.rc == 0, got.stderr
         assert got.stdout.strip() == value
 
@@ -127,11 +131,6 @@ def test_private_keys_are_not_world_readable(host):
         assert key.user == "root"
         assert key.group == "etcd"
         assert key.mode & 0o007 == 0
-
-
-def test_firewall_declares_etcd_ports(host):
-    rules = host.check_output("cat /etc/nftables.d/input/etcd.nft")
-    assert "2379" in rules and "2380" in rules
 
 
 def test_runs_as_etcd_user_with_configured_data_dir(host):
@@ -184,22 +183,26 @@ def test_wrong_password_is_refused(host):
 
 
 def test_gateway_like_patroni(host):
-    """Patroni's path: the JSON gateway, a certificate with an empty subject, a token from user and password."""
-    status, body = gateway(host, "/v3/auth/authenticate", {"name": "patroni", "password": PATRONI["password"]},
-                           GATEWAY_PKI, "gateway-client")
+    """Patroni's path, from Patroni's host to this member: the JSON gateway, Patroni's own certificate (empty
+    subject), a token from its user and password."""
+    member = f"https://{MEMBERS[host.backend.name]}:2379"
+    client = scenario_host(PATRONI_HOST)
+
+    def post(path, body, cert_dir=PATRONI_PKI, cert="etcd-client", token=None):
+        return gateway(client, path, body, cert_dir, cert, token, endpoint=member)
+
+    status, body = post("/v3/auth/authenticate", {"name": PATRONI["name"], "password": PATRONI["password"]})
     assert status == "200", body
     token = json.loads(body)["token"]
     key = f"/hybridops/molecule/gw-{host.backend.name}"
-    status, body = gateway(host, "/v3/kv/put", {"key": b64(key), "value": b64("v")}, GATEWAY_PKI, "gateway-client",
-                           token)
+    status, body = post("/v3/kv/put", {"key": b64(key), "value": b64("v")}, token=token)
     assert status == "200", body
-    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, GATEWAY_PKI, "gateway-client", token)
+    status, body = post("/v3/kv/range", {"key": b64(key)}, token=token)
     assert status == "200" and json.loads(body)["kvs"][0]["value"] == b64("v"), body
     # no token: refused; a wrong password: refused; a certificate with a common name: refused whatever the token
-    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, GATEWAY_PKI, "gateway-client")
+    status, body = post("/v3/kv/range", {"key": b64(key)})
     assert status != "200", body
-    status, body = gateway(host, "/v3/auth/authenticate", {"name": "patroni", "password": "wrong"},
-                           GATEWAY_PKI, "gateway-client")
+    status, body = post("/v3/auth/authenticate", {"name": PATRONI["name"], "password": "wrong"})
     assert status != "200" and "authentication failed" in body, body
-    status, body = gateway(host, "/v3/kv/range", {"key": b64(key)}, PKI, "etcd-server", token)
+    status, body = post("/v3/kv/range", {"key": b64(key)}, cert_dir=PKI, cert="etcd-server", token=token)
     assert status == "400" and "CommonName" in body, body

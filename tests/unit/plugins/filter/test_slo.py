@@ -201,6 +201,10 @@ def test_empty_list_gives_an_empty_rule_file():
 def test_promtool_tests_cover_every_slo_and_expected_alert():
     out = slo_rule_tests([RATIO, LATENCY], "slo.rules.yml", alert_for={"page": "2m", "ticket": "10m"})
     assert out["rule_files"] == ["slo.rules.yml"]
+    assert out["evaluation_interval"] == "5m"
+    # a `for` that is not a multiple of the evaluation interval: the check waits for the next step past it
+    assert slo_rule_tests([RATIO], ["a.yml"], alert_for={"page": "2m", "ticket": "7m"})["tests"][0][
+        "alert_rule_test"][0]["eval_time"] == "15m"
     assert len(out["tests"]) == 8
     by_name = dict((t["name"], t) for t in out["tests"])
     fast = by_name["pg-availability burns at 14.4x: page and ticket fire"]

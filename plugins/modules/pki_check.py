@@ -453,7 +453,7 @@ def main():
             certificates=dict(type="list", elements="dict", required=True, options=request),
             ca_certificate=dict(type="str", required=True),
             key_type=dict(type="str", required=True, choices=["ECC", "RSA"]),
-            key_curve=dict(type="str", default="secp256r1"),
+            key_curve=dict(type="str", default="secp256r1", no_log=False),
             key_size=dict(type="int", default=3072),
             renew_before_days=dict(type="int", required=True),
             textfile_directory=dict(type="path", default=""),

@@ -37,13 +37,8 @@ options:
     default: 10
 requirements:
   - bcrypt (Python library on the target)
-attributes:
-  check_mode:
-    support: full
-    description: Changes nothing on the host; answers the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
+extends_documentation_fragment:
+  - hybridops.platform._read_only
 """
 
 EXAMPLES = r"""

@@ -126,13 +126,8 @@ options:
     default: ""
 requirements:
   - cryptography (Python library on the target; without it the answer is RV(in_place=false))
-attributes:
-  check_mode:
-    support: full
-    description: Changes nothing on the host; answers the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
+extends_documentation_fragment:
+  - hybridops.platform._read_only
 """
 
 EXAMPLES = r"""

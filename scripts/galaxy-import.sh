@@ -22,10 +22,14 @@ fi
 (cd "$work/src" && "$venv/bin/ansible-galaxy" collection build --output-path "$work" >/dev/null)
 tarball=$(ls "$work"/hybridops-platform-*.tar.gz)
 
-cat >"$work/galaxy-importer.cfg" <<'CFG'
+# HYBRIDOPS_IMPORTER_LINT=0 (what `make test` sets: its lint stage runs the same ansible-lint release with the same
+# production profile over these files and more) leaves the importer's own ansible-lint run out; `make galaxy` keeps it.
+lint=True
+[[ "${HYBRIDOPS_IMPORTER_LINT:-1}" == 0 ]] && lint=False
+cat >"$work/galaxy-importer.cfg" <<CFG
 [galaxy-importer]
 RUN_ANSIBLE_DOC = True
-RUN_ANSIBLE_LINT = True
+RUN_ANSIBLE_LINT = $lint
 OFFLINE_ANSIBLE_LINT = True
 CHECK_CHANGELOG = True
 RUN_ANSIBLE_TEST = False
@@ -59,4 +63,6 @@ if ((rc != 0)) || [[ -n "$findings" ]] || ! grep -q 'Importer processing complet
   tail -n 60 "$work/import.log" >&2
   die "galaxy-importer: rc=$rc; the findings above must be fixed"
 fi
-log "galaxy-importer: $(basename "$tarball") imports with no ERROR or WARNING (ansible-doc, ansible-lint production)"
+what="ansible-doc, ansible-lint production"
+[[ "$lint" == True ]] || what="ansible-doc; ansible-lint production ran in the lint stage"
+log "galaxy-importer: $(basename "$tarball") imports with no ERROR or WARNING ($what)"

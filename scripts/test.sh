@@ -146,6 +146,8 @@ case $what in
   unit) run_stage unit unit ;;
   molecule) run_stage molecule molecule_all ;;
   all)
+    # the lint stage runs ansible-lint (production profile); the importer need not run the same release again
+    export HYBRIDOPS_IMPORTER_LINT="${HYBRIDOPS_IMPORTER_LINT:-0}"
     start_wheels
     start_go_builds
     # The static stages run beside the Molecule stage, one after the other, each into tests/output/<stage>.log

@@ -99,6 +99,9 @@ def play(tmp_path, passphrase="unit-test-passphrase", sans=("DNS:web.example", "
     return rc, out, changed, data, handlers
 
 
+ISSUING_TASK = "Create the private keys on the target"
+
+
 def openssl(*args):
     return subprocess.run(["openssl", *args], capture_output=True, text=True, check=True).stdout
 
@@ -149,12 +152,28 @@ def test_certificate_list_renewal_and_crl(tmp_path):
     assert not any(r["changed"] for r in again["result"].values())
     assert {n: r["serial"] for n, r in again["result"].items()} == {n: r["serial"] for n, r in result.items()}
 
+    # pki_check's positive control inside the role (each finding has its own test in
+    # tests/unit/plugins/modules/test_pki_check.py): three differences are repaired through the issuing tasks
+    (target / "web.key").chmod(0o644)
+    (target / "ca.crt").write_text("garbage\n")
+    (target / "api.crt").unlink()
+    rc, out, changed, repaired, handlers = play(tmp_path)
+    assert rc == 0, out
+    assert ISSUING_TASK in out, out
+    for task in ("Create the private keys on the target", "Install the CA bundle as ca.crt in each certificate directory",
+                 "Install the certificates"):
+        assert any(task in c for c in changed), (task, changed)
+    assert oct((target / "web.key").stat().st_mode & 0o777) == "0o600"
+    assert repaired["result"]["web"]["serial"] == result["web"]["serial"]
+    assert repaired["result"]["api"]["serial"] != result["api"]["serial"]
+    assert sorted(handlers) == ["Restart api", "Restart web"], out
+
     rc, out, _changed, renewed, handlers = play(tmp_path, sans=("DNS:web.example",), revoked_names=("web",))
     assert rc == 0, out
     assert renewed["result"]["web"]["changed"] is True
     assert renewed["result"]["api"]["changed"] is False
     assert renewed["result"]["web"]["serial"] != result["web"]["serial"]
-    assert renewed["result"]["api"]["serial"] == result["api"]["serial"]
+    assert renewed["result"]["api"]["serial"] == repaired["result"]["api"]["serial"]
     assert handlers == ["Restart web"], out
     assert renewed["crl_changed"] is True
     crl = openssl("crl", "-in", str(target / "crl.pem"), "-noout", "-text").replace(":", "")
@@ -162,32 +181,6 @@ def test_certificate_list_renewal_and_crl(tmp_path):
         assert format(int(serial), "X") in crl
     assert format(int(result["api"]["serial"]), "X") not in crl
     assert "04D2" in crl
-
-
-ISSUING_TASK = "Create the private keys on the target"
-
-
-def test_any_difference_goes_through_the_issuing_tasks(tmp_path):
-    """pki_check inside the role (each finding has its own test in tests/unit/plugins/modules/test_pki_check.py):
-    a run after three differences repairs all three through the issuing tasks, the run after it is steady again."""
-    rc, out, _changed, first, _handlers = play(tmp_path)
-    assert rc == 0, out
-    target = tmp_path / "target"
-    (target / "web.key").chmod(0o644)
-    (target / "ca.crt").write_text("garbage\n")
-    (target / "api.crt").unlink()
-    rc, out, changed, again, handlers = play(tmp_path)
-    assert rc == 0, out
-    assert ISSUING_TASK in out, out
-    for task in ("Create the private keys on the target", "Install the CA bundle as ca.crt in each certificate directory",
-                 "Install the certificates"):
-        assert any(task in c for c in changed), (task, changed)
-    assert oct((target / "web.key").stat().st_mode & 0o777) == "0o600"
-    assert again["result"]["web"]["serial"] == first["result"]["web"]["serial"]
-    assert again["result"]["api"]["serial"] != first["result"]["api"]["serial"]
-    assert sorted(handlers) == ["Restart api", "Restart web"], out
-    rc, out, changed, _again, handlers = play(tmp_path)
-    assert rc == 0 and changed == [] and handlers == [] and ISSUING_TASK not in out, (changed, out)
 
 
 def test_check_mode_on_a_fresh_host(tmp_path):

@@ -34,64 +34,42 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-import re
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.hybridops.platform.plugins.module_utils import _pki
 
 try:
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
+    import cryptography  # pylint: disable=unused-import  # noqa: F401 - the shared helpers need it
 
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - reported when the filter is used
     HAS_CRYPTOGRAPHY = False
 
-_PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.S)
-
 
 def _fingerprint(pem):
     try:
-        cert = x509.load_pem_x509_certificate(to_bytes(pem))
+        return _pki.fingerprint(to_text(pem))
     except ValueError as exc:
         raise AnsibleFilterError("pki_trust: not a PEM certificate: %s" % exc)
-    return ":".join("%02X" % b for b in bytearray(cert.fingerprint(hashes.SHA256())))
-
-
-def _signed_by(cert_pem, ca_pem):
-    cert = x509.load_pem_x509_certificate(to_bytes(cert_pem))
-    ca = x509.load_pem_x509_certificate(to_bytes(ca_pem))
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (InvalidSignature, ValueError, TypeError):  # not issued (or not signed) by this CA
-        return False
-    return True
 
 
 def pki_trust(held, ca, rotate=False, finish=False, cert=""):
     """Compare the bundle a host holds with the role's CA; see the module docstring for what it returns."""
     if not HAS_CRYPTOGRAPHY:
         raise AnsibleFilterError("pki_trust needs the Python cryptography library on the controller")
-    ca_pems = _PEM.findall(to_text(ca or ""))
+    ca_pems = _pki.pem_blocks(to_text(ca or ""))
     if len(ca_pems) != 1:
         raise AnsibleFilterError("pki_trust: the CA must be exactly one PEM certificate, got %d" % len(ca_pems))
     ca_pem = ca_pems[0]
     ca_fp = _fingerprint(ca_pem)
-    held_pems = _PEM.findall(to_text(held or ""))
+    held_pems = _pki.pem_blocks(to_text(held or ""))
     held_fps = [_fingerprint(pem) for pem in held_pems]
     foreign = bool(held_pems) and ca_fp not in held_fps
-    others = []
-    other_pems = []
-    if not finish:
-        for pem, fp in zip(held_pems, held_fps):
-            if fp != ca_fp and fp not in others:
-                others.append(fp)
-                other_pems.append(pem)
-    cert_pems = _PEM.findall(to_text(cert or ""))
-    signed = _signed_by(cert_pems[0], ca_pem) if cert_pems else None
-    bundle = "\n".join([ca_pem] + other_pems) + "\n"
+    other_pems, others = ([], []) if finish else _pki.other_cas(ca_pem, to_text(held or ""))
+    cert_pems = _pki.pem_blocks(to_text(cert or ""))
+    signed = _pki.signed_by(_pki.load(cert_pems[0]), _pki.load(ca_pem)) if cert_pems else None
+    bundle = _pki.ca_bundle(ca_pem, other_pems)
     return {
         "foreign": foreign,
         "rotating": bool(rotate) and foreign,
@@ -165,25 +143,17 @@ def pki_check_requests(requests, key_usage, extended_key_usage):
     return checks
 
 
-def _not_after_epoch(cert):
-    """The end of a certificate's validity in seconds since the epoch (UTC)."""
-    not_after = getattr(cert, "not_valid_after_utc", None)
-    if not_after is None:  # cryptography < 42: a naive datetime in UTC
-        not_after = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return int(not_after.timestamp())
-
-
 def pki_result(requests, held, issued, changed):
     """pki_certificates_result: name -> changed, serial, not_after, certificate, key, ca."""
     result = {}
     for req in requests:
         pem = (issued or {}).get(req["name"]) or (held or {}).get(req["cert"]) or ""
-        pems = _PEM.findall(to_text(pem))
-        cert = x509.load_pem_x509_certificate(to_bytes(pems[0])) if pems else None
+        pems = _pki.pem_blocks(to_text(pem))
+        cert = _pki.load(pems[0]) if pems else None
         result[req["name"]] = {
             "changed": req["name"] in (changed or []),
             "serial": cert.serial_number if cert is not None else None,
-            "not_after": _not_after_epoch(cert) if cert is not None else None,
+            "not_after": _pki.not_after(cert) if cert is not None else None,
             "certificate": req["cert"],
             "key": req["key"],
             "ca": req["ca"],

@@ -169,29 +169,25 @@ held:
   returned: always
 """
 
-import datetime
 import grp
 import ipaddress
 import os
 import pwd
-import re
 import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hybridops.platform.plugins.module_utils import _pki
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # answered with in_place=false: the role installs the library in its issuing path
     HAS_CRYPTOGRAPHY = False
-
-PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----", re.S)
 
 # cryptography's KeyUsage attributes, named as OpenSSL (and community.crypto) name them
 KEY_USAGES = (
@@ -246,31 +242,6 @@ def _read(path):
         return handle.read()
 
 
-def _not_after(cert):
-    value = getattr(cert, "not_valid_after_utc", None)
-    if value is None:  # cryptography < 42: a naive datetime in UTC
-        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return int(value.timestamp())
-
-
-def _signed_by(cert, ca):
-    """Whether ``ca`` issued and signed ``cert`` (cryptography 38 has no verify_directly_issued_by)."""
-    if cert.issuer != ca.subject:
-        return False
-    public = ca.public_key()
-    try:
-        if isinstance(public, rsa.RSAPublicKey):
-            public.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
-                          cert.signature_hash_algorithm)
-        elif isinstance(public, ec.EllipticCurvePublicKey):
-            public.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True
-
-
 def _public_der(key):
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -306,20 +277,6 @@ def _extension(cert, kind):
         return None
 
 
-def expected_bundle(held_text, ca_pem):
-    """The ca.crt the role installs: its CA first, then the other CAs the host trusts (pki_trust's bundle)."""
-    others = []
-    for pem in PEM.findall(held_text):
-        if pem != ca_pem and pem not in others:
-            others.append(pem)
-    return "\n".join([ca_pem] + others) + "\n"
-
-
-def textfile_path(directory, cert_path):
-    """The metric file of a certificate: named after its path (as the role's textfile.yml names it)."""
-    return "%s/hybridops_pki_%s.prom" % (directory.rstrip("/"), re.sub(r"[^A-Za-z0-9]+", "_", cert_path).strip("_"))
-
-
 def check_key(req, params):
     """The private key: owner, group, mode, type and size or curve. Returns its public key."""
     st = _regular(req["key"], "key")
@@ -341,16 +298,16 @@ def check_certificate(req, params, ca, public, now):
     st = _regular(req["cert"], "certificate")
     _owned(req["cert"], st, req["owner"], req["group"], "0644", "certificate")
     text = _read(req["cert"]).decode("utf-8", "replace")
-    pems = PEM.findall(text)
+    pems = _pki.pem_blocks(text)
     if not pems:
         raise NotInPlace("certificate %s holds no PEM certificate" % req["cert"])
     try:
-        cert = x509.load_pem_x509_certificate(pems[0].encode("ascii"))
+        cert = _pki.load(pems[0])
     except ValueError as exc:
         raise NotInPlace("certificate %s cannot be read: %s" % (req["cert"], exc))
-    if not _signed_by(cert, ca):
+    if not _pki.signed_by(cert, ca):
         raise NotInPlace("certificate %s is not signed by this run's CA" % req["cert"])
-    not_after = _not_after(cert)
+    not_after = _pki.not_after(cert)
     if not_after < now + params["renew_before_days"] * 86400:
         raise NotInPlace("certificate %s ends within %d days" % (req["cert"], params["renew_before_days"]))
     if _public_der(cert.public_key()) != _public_der(public):
@@ -383,13 +340,17 @@ def check_bundle(req, ca_pem):
     st = _regular(req["ca"], "CA bundle")
     _owned(req["ca"], st, req["owner"], req["group"], "0644", "CA bundle")
     text = _read(req["ca"]).decode("utf-8", "replace")
-    if text != expected_bundle(text, ca_pem):
+    try:
+        wanted = _pki.ca_bundle(ca_pem, _pki.other_cas(ca_pem, text)[0])
+    except ValueError:  # a PEM block that is no certificate
+        wanted = None
+    if text != wanted:
         raise NotInPlace("CA bundle %s is not the bundle of this run's CA" % req["ca"])
     return text
 
 
 def check_textfile(req, params, not_after):
-    path = textfile_path(params["textfile_directory"], req["cert"])
+    path = _pki.metric_file(params["textfile_directory"], req["cert"])
     st = _regular(path, "metric file")
     _owned(path, st, "root", "root", "0644", "metric file")
     wanted = params["textfile_format"] % {"name": req["name"], "path": req["cert"], "not_after": not_after}
@@ -402,10 +363,10 @@ def check(params, now=None):
     now = int(time.time()) if now is None else now
     held = {}
     reasons = []
-    ca_pems = PEM.findall(params["ca_certificate"] or "")
+    ca_pems = _pki.pem_blocks(params["ca_certificate"])
     if len(ca_pems) != 1:
         return False, ["ca_certificate must be exactly one PEM certificate, got %d" % len(ca_pems)], held
-    ca = x509.load_pem_x509_certificate(ca_pems[0].encode("ascii"))
+    ca = _pki.load(ca_pems[0])
     for req in params["certificates"]:
         try:
             try:

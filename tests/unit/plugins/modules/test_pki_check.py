@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ansible_collections.hybridops.platform.plugins.module_utils import _pki
 from ansible_collections.hybridops.platform.plugins.modules import pki_check
 
 ME = pwd.getpwuid(os.getuid()).pw_name
@@ -87,8 +88,8 @@ class Host:
 
     def write_cert(self, cert):
         self.write(self.req["cert"], pem(cert), 0o644)
-        not_after = pki_check._not_after(cert)  # pylint: disable=protected-access
-        metric = pki_check.textfile_path(str(self.textfile), self.req["cert"])
+        not_after = _pki.not_after(cert)
+        metric = _pki.metric_file(str(self.textfile), self.req["cert"])
         self.write(metric, FORMAT % {"name": "db", "path": self.req["cert"], "not_after": not_after}, 0o644)
 
     def params(self, **overrides):
@@ -143,7 +144,7 @@ def test_nothing_of_the_key_is_returned(host):
     (lambda h: h.write(h.pki_metric(), "stale\n", 0o644), "does not hold the end of validity"),
 ])
 def test_each_difference_is_a_finding(host, change, finding):
-    host.pki_metric = lambda: pki_check.textfile_path(str(host.textfile), host.req["cert"])
+    host.pki_metric = lambda: _pki.metric_file(str(host.textfile), host.req["cert"])
     change(host)
     in_place, reasons, _held = host.check()
     assert in_place is False
@@ -186,7 +187,7 @@ def test_empty_subject_and_textfile_off(host):
 
 def test_textfile_name_is_the_roles():
     # roles/pki/tasks/textfile.yml: regex_replace('[^A-Za-z0-9]+', '_') | trim('_')
-    assert pki_check.textfile_path("/var/lib/ne/", "/etc/patroni/pki/server.crt") == \
+    assert _pki.metric_file("/var/lib/ne/", "/etc/patroni/pki/server.crt") == \
         "/var/lib/ne/hybridops_pki_etc_patroni_pki_server_crt.prom"
 
 

@@ -2,16 +2,51 @@
 
 The verifier puts the checkout on PYTHONPATH (.config/molecule/config.yml), so a test module does
 ``from tests.testinfra_helpers import host, testinfra_hosts``. The instances are podman containers named like
-their inventory hosts: the podman backend runs each command with one ``podman exec`` instead of a whole Ansible
-task, which keeps the verify step fast on a busy machine.
+their inventory hosts: the podman backend runs each command in the container instead of a whole Ansible task,
+which keeps the verify step fast on a busy machine. Importing this module makes ``podman://`` hosts use
+``PodmanBackend`` below, which enters a running container the way the harness's Ansible connection does
+(tests/plugins/connection/podman.py: nsenter, no ``podman`` process per command) and leaves a paused or stopped
+one to ``podman exec``, so a fault looks the same to a test.
 """
 
 import functools
+import importlib.util
 import os
+import pathlib
+import subprocess
 import time
 
 import testinfra
+import testinfra.backend
+from testinfra.backend import podman as testinfra_podman
 from testinfra.utils.ansible_runner import AnsibleRunner
+
+_SPEC = importlib.util.spec_from_file_location(
+    "hybridops_harness_podman", pathlib.Path(__file__).resolve().parent / "plugins" / "connection" / "podman.py"
+)
+CONNECTION = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(CONNECTION)
+
+
+class PodmanBackend(testinfra_podman.PodmanBackend):
+    """testinfra's podman backend; a running container is entered with nsenter instead of ``podman exec``."""
+
+    def _inspect(self):
+        done = subprocess.run(
+            ["podman", "inspect", "--format", CONNECTION.INSPECT, self.name], capture_output=True, check=False
+        )
+        return done.returncode, done.stdout
+
+    def run(self, command, *args, **kwargs):
+        target = None if self.user is not None else CONNECTION.find_target(self.name, self._inspect)
+        if target is None:
+            return super().run(command, *args, **kwargs)
+        cmd = self.get_command(command, *args)
+        rc, stdout, stderr = CONNECTION.enter(target, ["/bin/sh", "-c", cmd])
+        return self.result(rc, self.encode(cmd), stdout, stderr)
+
+
+testinfra.backend.BACKENDS["podman"] = f"{__name__}.PodmanBackend"
 
 
 def inventory_hosts(pattern="all"):

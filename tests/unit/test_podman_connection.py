@@ -91,3 +91,12 @@ def test_environment_is_the_inits_less_podmans_uuid():
         b"HOME": b"/root",
         b"EMPTY": b"",
     }
+
+
+def test_testinfra_podman_hosts_take_the_same_way_in():
+    import testinfra.backend  # pylint: disable=import-outside-toplevel
+
+    from tests import testinfra_helpers  # pylint: disable=import-outside-toplevel
+
+    assert testinfra.backend.get_backend_class("podman") is testinfra_helpers.PodmanBackend
+    assert testinfra_helpers.CONNECTION.find_target.__doc__ == podman.find_target.__doc__

@@ -107,6 +107,7 @@ display = Display()
 CACHE_DIR = os.environ.get("HYBRIDOPS_PODMAN_CACHE_DIR", "/run/hybridops-podman-connection")
 NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid")
 FROZEN = ("FROZEN", "FREEZING")
+INSPECT = "{{.Id}} {{.State.Pid}} {{.State.Status}}"
 
 
 def cgroups_of(text):
@@ -177,6 +178,94 @@ def environment_of(raw):
     return env
 
 
+def _checked(target):
+    """target when its init still runs in its container and the container is not frozen, else None."""
+    try:
+        with open("/proc/%d/cgroup" % target["pid"], encoding="utf-8") as handle:
+            rows = cgroups_of(handle.read())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    base = container_cgroup(rows, target["id"])
+    if base is None or frozen(rows, base):
+        return None
+    target["rows"] = rows
+    target["base"] = base
+    return target
+
+
+def find_target(name, inspect):
+    """How to enter the container ``name`` directly, or None when ``podman`` must do it.
+
+    The ID and init PID come from the cache file while /proc still agrees, else from ``inspect()`` (a callable
+    returning podman's rc and the output of ``podman inspect --format INSPECT NAME``). None for a container that is
+    not running, is paused, or whose processes this controller cannot see, and when not root or without nsenter.
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        nsenter = get_bin_path("nsenter")
+    except ValueError:
+        return None
+    cache = os.path.join(CACHE_DIR, name.replace("/", "_"))
+    try:
+        with open(cache, encoding="utf-8") as handle:
+            target = _checked(json.load(handle))
+    except (OSError, ValueError):
+        target = None
+    if target is None:
+        rc, out = inspect()[:2]
+        fields = to_native(out).split()
+        if rc != 0 or len(fields) != 3 or fields[2] != "running":
+            return None
+        target = _checked({"id": fields[0], "pid": int(fields[1])})
+        if target is None:
+            return None
+        try:
+            os.makedirs(CACHE_DIR, mode=0o700, exist_ok=True)
+            temporary = "%s.%d" % (cache, os.getpid())
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump({"id": target["id"], "pid": target["pid"]}, handle)
+            os.replace(temporary, cache)
+        except OSError:
+            pass
+    try:
+        with open("/proc/%d/environ" % target["pid"], "rb") as handle:
+            target["env"] = environment_of(handle.read())
+    except OSError:
+        return None
+    target["nsenter"] = nsenter
+    return target
+
+
+def enter(target, argv, in_data=None):
+    """Run argv in the container as ``podman exec`` would: its namespaces, cgroups and environment, as root.
+
+    Returns rc, stdout, stderr; a command killed by a signal (the container killed under it) reads 128 + N.
+    """
+    procs = cgroup_procs_files(target["rows"], target["base"])
+
+    def join_cgroups():
+        pid = str(os.getpid())
+        for name in procs:
+            try:
+                with open(name, "w", encoding="ascii") as handle:
+                    handle.write(pid)
+            except OSError:
+                pass
+
+    args = [target["nsenter"], "--target", str(target["pid"]), *NAMESPACES, "--root", "--wd", "--", *argv]
+    with subprocess.Popen(  # pylint: disable=subprocess-popen-preexec-fn
+        [to_bytes(arg, errors="surrogate_or_strict") for arg in args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=target["env"],
+        preexec_fn=join_cgroups,
+    ) as process:
+        stdout, stderr = process.communicate(input=in_data)
+    return (128 - process.returncode if process.returncode < 0 else process.returncode), stdout, stderr
+
+
 class Connection(PodmanConnection):
     """containers.podman.podman plus stdin for pipelining; running containers are entered with nsenter."""
 
@@ -187,61 +276,10 @@ class Connection(PodmanConnection):
         super().__init__(*args, **kwargs)
         self._target = None
 
-    # -- the way in without podman -------------------------------------------------------------------------------
-
-    def _cache_file(self):
-        return os.path.join(CACHE_DIR, to_native(self._container_id).replace("/", "_"))
-
-    def _checked(self, target):
-        """target when its init still runs in its container and the container is not frozen, else None."""
-        try:
-            with open("/proc/%d/cgroup" % target["pid"], encoding="utf-8") as handle:
-                rows = cgroups_of(handle.read())
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        base = container_cgroup(rows, target["id"])
-        if base is None or frozen(rows, base):
-            return None
-        target["rows"] = rows
-        target["base"] = base
-        return target
-
     def _lookup(self):
-        """The container's ID and init PID: from the cache when still true, else from podman inspect."""
-        if os.geteuid() != 0 or (self.user and self.user not in ("root", "0")):
+        if self.user and self.user not in ("root", "0"):
             return None
-        try:
-            nsenter = get_bin_path("nsenter")
-        except ValueError:
-            return None
-        try:
-            with open(self._cache_file(), encoding="utf-8") as handle:
-                cached = self._checked(json.load(handle))
-        except (OSError, ValueError):
-            cached = None
-        if cached is None:
-            rc, out, dummy = self._podman("inspect", ["--format", "{{.Id}} {{.State.Pid}} {{.State.Status}}"])
-            fields = to_native(out).split()
-            if rc != 0 or len(fields) != 3 or fields[2] != "running":
-                return None
-            cached = self._checked({"id": fields[0], "pid": int(fields[1])})
-            if cached is None:
-                return None
-            try:
-                os.makedirs(CACHE_DIR, mode=0o700, exist_ok=True)
-                temporary = "%s.%d" % (self._cache_file(), os.getpid())
-                with open(temporary, "w", encoding="utf-8") as handle:
-                    json.dump({"id": cached["id"], "pid": cached["pid"]}, handle)
-                os.replace(temporary, self._cache_file())
-            except OSError:
-                pass
-        try:
-            with open("/proc/%d/environ" % cached["pid"], "rb") as handle:
-                cached["env"] = environment_of(handle.read())
-        except OSError:
-            return None
-        cached["nsenter"] = nsenter
-        return cached
+        return find_target(to_native(self._container_id), lambda: self._podman("inspect", ["--format", INSPECT]))
 
     def _connect(self):
         # No `podman mount` per task: files go through /proc/PID/root when the container is entered directly.
@@ -253,34 +291,6 @@ class Connection(PodmanConnection):
             self._connected = True
         return self
 
-    def _enter(self, cmd, in_data):
-        target = self._target
-        procs = cgroup_procs_files(target["rows"], target["base"])
-
-        def join_cgroups():
-            pid = str(os.getpid())
-            for name in procs:
-                try:
-                    with open(name, "w", encoding="ascii") as handle:
-                        handle.write(pid)
-                except OSError:
-                    pass
-
-        args = [target["nsenter"], "--target", str(target["pid"]), *NAMESPACES, "--root", "--wd", "--"]
-        args += shlex.split(to_native(cmd, errors="surrogate_or_strict"))
-        display.vvv("NSENTER %s" % (args,), host=self._container_id)
-        process = subprocess.Popen(  # pylint: disable=subprocess-popen-preexec-fn,consider-using-with
-            [to_bytes(arg, errors="surrogate_or_strict") for arg in args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=target["env"],
-            preexec_fn=join_cgroups,
-        )
-        stdout, stderr = process.communicate(input=in_data)
-        # A signal (the container killed under the task) reads as the shell's 128 + N, as through podman exec.
-        return (128 - process.returncode if process.returncode < 0 else process.returncode), stdout, stderr
-
     # -- the connection interface ------------------------------------------------------------------------------
 
     def exec_command(self, cmd, in_data=None, sudoable=False):
@@ -288,7 +298,8 @@ class Connection(PodmanConnection):
             self._connect()
         if self._target is not None:
             super(PodmanConnection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
-            return self._enter(cmd, in_data)
+            display.vvv("NSENTER %s" % (cmd,), host=self._container_id)
+            return enter(self._target, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
         if in_data is None:
             return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         # ConnectionBase.exec_command only records the call; run `podman exec -i` ourselves.

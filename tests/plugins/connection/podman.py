@@ -315,10 +315,7 @@ class Connection(PodmanConnection):
         if self._target is None:
             return super().put_file(in_path, out_path)
         super(PodmanConnection, self).put_file(in_path, out_path)
-        real = self._in_container(out_path)
-        display.vvv("PUT %s TO %s" % (in_path, real), host=self._container_id)
-        shutil.copyfile(to_bytes(in_path, errors="surrogate_or_strict"), real)
-        return None
+        return self._copy(in_path, self._in_container(out_path))
 
     def fetch_file(self, in_path, out_path):
         if not self._connected:
@@ -326,10 +323,11 @@ class Connection(PodmanConnection):
         if self._target is None:
             return super().fetch_file(in_path, out_path)
         super(PodmanConnection, self).fetch_file(in_path, out_path)
-        real = self._in_container(in_path)
-        display.vvv("FETCH %s TO %s" % (real, out_path), host=self._container_id)
-        shutil.copyfile(real, to_bytes(out_path, errors="surrogate_or_strict"))
-        return None
+        return self._copy(self._in_container(in_path), out_path)
+
+    def _copy(self, source, destination):
+        display.vvv("COPY %s TO %s" % (source, destination), host=self._container_id)
+        shutil.copyfile(to_bytes(source, errors="surrogate_or_strict"), to_bytes(destination, errors="surrogate_or_strict"))
 
     def _in_container(self, path):
         """A path of the container as seen from the host (as through the stock plugin's `podman mount`)."""
@@ -337,4 +335,4 @@ class Connection(PodmanConnection):
         path = to_native(path, errors="surrogate_or_strict")
         if not os.path.isabs(path):
             raise AnsibleError("%s: a path in the container must be absolute" % path)
-        return to_bytes(root + path, errors="surrogate_or_strict")
+        return root + path

@@ -42,11 +42,15 @@ start() {
   printf '%s\n' '# Written by scripts/pkg-cache.sh' 'SupportDir: /usr/lib/apt-cacher-ng' \
     'ReportPage: acng-report.html' | $SUDO tee "$CACHE_DIR/acng-conf/acng.conf" >/dev/null
   # Packages are cached by URL, so a new version of a package is a new file: the cache never serves stale debs.
-  # Index files are revalidated against the mirror on every `apt-get update`.
+  # Index files (InRelease) are revalidated against the mirror when older than FreshIndexMaxAge; the lists they
+  # name are fetched by hash. 300 s instead of the default 27: two scenarios refreshing the same InRelease in the
+  # same second made apt-cacher-ng fail one ("Failure to move file ... out of the way", its error log) and that
+  # container's apt-get update hung with the connection closed (seen once in a whole `make test`, 2026-12-07).
   $SUDO /usr/sbin/apt-cacher-ng -c "$CACHE_DIR/acng-conf" \
     ForeGround=0 Port="$PORT" BindAddress=0.0.0.0 \
     CacheDir="$CACHE_DIR/apt" LogDir="$CACHE_DIR/apt-log" PidFile="$PIDFILE" \
-    SocketPath="$CACHE_DIR/apt-cacher-ng.socket" ExThreshold=14 PassThroughPattern='.*:443$'
+    SocketPath="$CACHE_DIR/apt-cacher-ng.socket" ExThreshold=14 PassThroughPattern='.*:443$' \
+    FreshIndexMaxAge=300
   for _ in $(seq 50); do
     if running && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
       log "Debian package cache started on port $PORT (cache: $CACHE_DIR/apt)"

@@ -309,18 +309,20 @@ class Connection(PodmanConnection):
             args.extend(("--user", self.user))
         return self._podman(args, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
 
-    def put_file(self, in_path, out_path):
+    def _direct(self):
+        """True when this task enters the container with nsenter (connecting first if needed)."""
         if not self._connected:
             self._connect()
-        if self._target is None:
+        return self._target is not None
+
+    def put_file(self, in_path, out_path):
+        if not self._direct():
             return super().put_file(in_path, out_path)
         super(PodmanConnection, self).put_file(in_path, out_path)
         return self._copy(in_path, self._in_container(out_path))
 
     def fetch_file(self, in_path, out_path):
-        if not self._connected:
-            self._connect()
-        if self._target is None:
+        if not self._direct():
             return super().fetch_file(in_path, out_path)
         super(PodmanConnection, self).fetch_file(in_path, out_path)
         return self._copy(self._in_container(in_path), out_path)

@@ -104,7 +104,7 @@ from ansible_collections.containers.podman.plugins.connection.podman import Conn
 display = Display()
 
 # One small JSON file per container name: {"id": ..., "pid": ...}. /run is a tmpfs: nothing outlives a reboot.
-CACHE_DIR = os.environ.get("HYBRIDOPS_PODMAN_CACHE_DIR", "/run/hybridops-podman-connection")
+CACHE_DIR = "/run/hybridops-podman-connection"
 NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid")
 FROZEN = ("FROZEN", "FREEZING")
 INSPECT = "{{.Id}} {{.State.Pid}} {{.State.Status}}"
@@ -287,7 +287,6 @@ class Connection(PodmanConnection):
             self._target = self._lookup()
             if self._target is None:
                 return super()._connect()
-            self._mount_point = "/proc/%d/root" % self._target["pid"]
             self._connected = True
         return self
 

@@ -72,6 +72,24 @@ def test_firewall_accepts_declared_port_and_drops_undeclared(pair):
     assert "site: test service declared by the scenario" in ruleset
 
 
+def test_firewall_service_drop_in_opens_and_withdrawn_one_closes(pair):
+    name, host, _, peer = pair
+    for port in (8081, 8082):
+        _listen(host, port)
+    try:
+        # positive control: the port a service declared through firewall_service answers from the peer...
+        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 8081").rc == 0
+        # ...and the one declared, then withdrawn (state: absent) in the same run, does not
+        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 8082").rc != 0
+    finally:
+        host.run("systemctl stop fwtest-8081 fwtest-8082")
+    assert host.file("/etc/nftables.d/fwtest-open.nft").exists
+    assert not host.file("/etc/nftables.d/fwtest-gone.nft").exists
+    ruleset = host.run("nft list table inet hybridops").stdout
+    assert "fwtest-open: declared by a service" in ruleset
+    assert "fwtest-gone" not in ruleset
+
+
 def test_chrony_runs_and_answers(pair):
     _, host, _, _ = pair
     assert host.service("chrony").is_running

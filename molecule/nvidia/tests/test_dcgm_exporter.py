@@ -19,7 +19,7 @@ def nogpu():
 
 def test_host_without_gpu_has_no_dcgm_or_exporter(nogpu):
     for path in ("/etc/dcgm-exporter", "/etc/systemd/system/dcgm-exporter.service",
-                 "/etc/nftables.d/input/dcgm-exporter.nft", "/usr/bin/podman", "/usr/bin/nv-hostengine"):
+                 "/etc/nftables.d/dcgm-exporter.nft", "/usr/bin/podman", "/usr/bin/nv-hostengine"):
         assert not nogpu.file(path).exists, path
     listed = nogpu.check_output("dpkg-query -W -f '${Package}\\n'")
     assert not re.search(r"^(datacenter-gpu-manager|podman|python3-bcrypt)", listed, re.M), listed

@@ -12,13 +12,18 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 OUT=tests/output
 mkdir -p "$OUT" .cache
+rm -f "$OUT"/lab-bench-*.cpu  # a stage this run skips must not show an older figure
+
+busy_cpu() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }  # all cores, in clock ticks
 
 timed() {  # timed NAME COMMAND...: runs it, keeps its site.yml log as $OUT/lab-bench-NAME.log, prints seconds
+  # and writes the machine's busy CPU seconds meanwhile to $OUT/lab-bench-NAME.cpu (controller and containers)
   local name=$1; shift
-  local t0 rc=0; t0=$(date +%s.%N)
+  local t0 c0 rc=0; t0=$(date +%s.%N); c0=$(busy_cpu)
   "$@" >"$OUT/lab-bench-$name.out" 2>&1 || rc=$?
   cp .cache/lab-site.log "$OUT/lab-bench-$name.log" 2>/dev/null || true
   ((rc == 0)) || die "$name failed (rc=$rc), see $OUT/lab-bench-$name.out"
+  awk -v a="$c0" -v b="$(busy_cpu)" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (b-a)/hz}' >"$OUT/lab-bench-$name.cpu"
   awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'
 }
 
@@ -77,7 +82,15 @@ for group in sorted(g for g in inv if g not in ("_meta", "all", "ungrouped")):
     if counts:
         groups[group] = {"hosts": len(counts), "median_tasks": statistics.median(counts), "max_tasks": max(counts)}
 after_restart = tasks("restart") if restarted else {}
+def cpu(stage):  # busy CPU seconds of the whole machine during a stage (None when the stage did not run)
+    try:
+        return float(open(f"{out}/lab-bench-{stage}.cpu").read())
+    except (OSError, ValueError):
+        return None
+cpu_s = {stage: cpu(stage) for stage in ("first", "noop", "check")}
+cores = int(__import__("os").cpu_count() or 1)
 result = {"prepare_s": prepare, "first_converge_s": first, "lab_check": checks, "noop_rerun_s": noop,
+          "cpu_s": cpu_s, "cores": cores,
           "check_run_s": check, "noop_ratio": round(noop / first, 3) if first else None,
           "noop_changed": sum(h["changed"] for h in hosts.values()),
           "restarted": restarted.split(), "restart_rerun_s": restart if restarted else None,
@@ -90,6 +103,9 @@ print(f"first converge   {first or float('nan'):8.1f} s   (site.yml)")
 print(f"lab-check        {checks}   ({out}/lab-bench-lab-check.out)")
 print(f"no-op re-run     {noop:8.1f} s" + (f"   = {100 * noop / first:.0f} % of the first (target <= 25 %)" if first else ""))
 print(f"check-mode run   {check:8.1f} s")
+for stage, secs in (("first", first), ("noop", noop), ("check", check)):
+    if cpu_s[stage] is not None and secs:
+        print(f"busy CPU, {stage:<6} {cpu_s[stage]:8.1f} s   = {cpu_s[stage] / secs:.2f} of {cores} cores on average")
 print(f"changes in the no-op run: {result['noop_changed']}")
 if restarted:
     print(f"re-run after restarting {restarted}: {restart:.1f} s, changes: {result['restart_changed'] or 'none'}")

@@ -56,33 +56,36 @@ def _listen(host, port):
     assert host.run(f"for i in $(seq 50); do ss -ltn | grep -q ':{port} ' && exit 0; sleep 0.1; done; exit 1").rc == 0
 
 
-def test_firewall_accepts_declared_port_and_drops_undeclared(pair):
+def _answers_from_peer(pair, ports):
+    """Port -> whether a listener on the host answers the peer (listeners started for the probe, then stopped)."""
     name, host, _, peer = pair
-    for port in (8080, 9090):
+    for port in ports:
         _listen(host, port)
     try:
-        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 8080").rc == 0
-        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 9090").rc != 0
-        # ...while the same undeclared port answers locally: it is the firewall that drops it.
+        return {port: peer.run(f"nc -z -w 3 {ADDRESSES[name]} {port}").rc == 0 for port in ports}
+    finally:
+        host.run(" ; ".join(f"systemctl stop fwtest-{port}" for port in ports))
+
+
+def test_firewall_accepts_declared_port_and_drops_undeclared(pair):
+    host = pair[1]
+    assert _answers_from_peer(pair, (8080, 9090)) == {8080: True, 9090: False}
+    # ...while the same undeclared port answers locally: it is the firewall that drops it.
+    _listen(host, 9090)
+    try:
         assert host.run("nc -z -w 3 127.0.0.1 9090").rc == 0
     finally:
-        host.run("systemctl stop fwtest-8080 fwtest-9090")
+        host.run("systemctl stop fwtest-9090")
     ruleset = host.run("nft list table inet hybridops").stdout
     assert "policy drop" in ruleset
     assert "site: test service declared by the scenario" in ruleset
 
 
 def test_firewall_service_drop_in_opens_and_withdrawn_one_closes(pair):
-    name, host, _, peer = pair
-    for port in (8081, 8082):
-        _listen(host, port)
-    try:
-        # positive control: the port a service declared through firewall_service answers from the peer...
-        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 8081").rc == 0
-        # ...and the one declared, then withdrawn (state: absent) in the same run, does not
-        assert peer.run(f"nc -z -w 3 {ADDRESSES[name]} 8082").rc != 0
-    finally:
-        host.run("systemctl stop fwtest-8081 fwtest-8082")
+    host = pair[1]
+    # positive control: the port a service declared through firewall_service answers from the peer; the port of
+    # the drop-in the prepare step left, withdrawn by converge (state: absent), does not
+    assert _answers_from_peer(pair, (8081, 8082)) == {8081: True, 8082: False}
     assert host.file("/etc/nftables.d/fwtest-open.nft").exists
     assert not host.file("/etc/nftables.d/fwtest-gone.nft").exists
     ruleset = host.run("nft list table inet hybridops").stdout

@@ -55,7 +55,7 @@ check=$(timed check bash scripts/lab.sh converge --check)
 
 ansible-inventory -i inventories/lab --list >"$OUT/lab-bench-inventory.json"
 python3 - "$OUT" "$first" "$noop" "$check" "$prepare" "$checks" "$restart" "$restarted" <<'PY'
-import json, re, statistics, sys
+import json, os, re, statistics, sys
 out, first, noop, check = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 prepare, checks, restart, restarted = sys.argv[5], sys.argv[6], float(sys.argv[7]), sys.argv[8]
 first = float(first) if first else None
@@ -88,7 +88,7 @@ def cpu(stage):  # busy CPU seconds of the whole machine during a stage (None wh
     except (OSError, ValueError):
         return None
 cpu_s = {stage: cpu(stage) for stage in ("first", "noop", "check")}
-cores = int(__import__("os").cpu_count() or 1)
+cores = os.cpu_count() or 1
 result = {"prepare_s": prepare, "first_converge_s": first, "lab_check": checks, "noop_rerun_s": noop,
           "cpu_s": cpu_s, "cores": cores,
           "check_run_s": check, "noop_ratio": round(noop / first, 3) if first else None,

@@ -59,14 +59,14 @@ def load_cached(path):
         return None
 
 
-def store(path, code, cache=CACHE):
+def store(path, code):
     """Write code to path atomically; only root does (the directory is root's)."""
     if os.geteuid() != 0:
         return
     import marshal  # pylint: disable=import-outside-toplevel
     import tempfile  # pylint: disable=import-outside-toplevel
 
-    fd, tmp = tempfile.mkstemp(dir=cache, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=CACHE, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
             marshal.dump(code, handle)
@@ -81,8 +81,6 @@ def store(path, code, cache=CACHE):
 
 class CachingZipImporter(zipimport.zipimporter):
     """zipimporter for AnsiballZ payloads: file names without compiling, code from the cache."""
-
-    cache = CACHE
 
     def toc(self):
         files = getattr(self, "_get_files", None)  # Python 3.13 reads the table of contents lazily
@@ -118,11 +116,11 @@ class CachingZipImporter(zipimport.zipimporter):
             inner, toc_entry = entry
             filename = toc_entry[0]
             source = self.get_data(inner).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            path = os.path.join(self.cache, cache_key(inner, source))
+            path = os.path.join(CACHE, cache_key(inner, source))
             code = load_cached(path)
             if code is None:
                 code = compile(source, filename, "exec", dont_inherit=True)
-                store(path, code, self.cache)
+                store(path, code)
                 return code
             return relocate(code, filename)
         except Exception:  # pylint: disable=broad-exception-caught

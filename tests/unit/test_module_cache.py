@@ -30,7 +30,6 @@ def hook(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o755)
     monkeypatch.setattr(module, "CACHE", str(cache))
-    monkeypatch.setattr(module.CachingZipImporter, "cache", str(cache))
     compiled = []
     real_compile = compile
 

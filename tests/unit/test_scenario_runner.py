@@ -1,0 +1,34 @@
+"""The Molecule stage's scenario runner: action timings, and the time limit that stops a hung scenario."""
+
+import time
+
+from tests.molecule import test_scenarios as runner
+
+
+def test_actions_are_timed_and_a_scenario_within_its_limit_is_left_alone(tmp_path):
+    log = tmp_path / "molecule-demo.log"
+    script = "echo '[demo > converge] start'; sleep 0.3; echo '[demo > verify] start'; echo done"
+    rc, seconds, actions, timed_out = runner.run_timed(["bash", "-c", script], log, "demo", limit=30)
+    assert (rc, timed_out) == (0, False)
+    assert list(actions) == ["converge", "verify"] and actions["converge"] >= 0.2
+    assert seconds < 30
+    assert "stopped after" not in log.read_text()
+
+
+def test_a_scenario_past_its_limit_is_stopped_with_what_hung(tmp_path):
+    log = tmp_path / "molecule-demo.log"
+    # a child that ignores nothing and a grandchild in the same session: both must go
+    script = "echo '[demo > verify] start'; (sleep 311 & wait) & sleep 312; echo never"
+    started = time.monotonic()
+    rc, _, actions, timed_out = runner.run_timed(["bash", "-c", script], log, "demo", limit=1)
+    assert timed_out and rc != 0
+    assert time.monotonic() - started < 30
+    text = log.read_text()
+    assert "stopped after 1 s" in text and "sleep 312" in text and "sleep 311" in text
+    assert "never" not in text
+    assert list(actions) == ["verify"]
+
+
+def test_every_scenario_has_a_limit_and_the_long_ones_more():
+    assert all(runner.LIMITS.get(name, runner.DEFAULT_LIMIT) >= runner.DEFAULT_LIMIT for name in runner.SCENARIOS)
+    assert set(runner.LIMITS) <= set(runner.SCENARIOS)

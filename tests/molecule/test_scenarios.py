@@ -8,6 +8,8 @@ tests/output/timings/<name>.json; scripts/test.sh gathers them into tests/output
 A scenario that runs past its time limit (LIMITS; MOLECULE_SCENARIO_LIMIT overrides every limit, in seconds) is
 stopped: its log gets the process tree at that moment (which command hung), its instances are destroyed, and it
 fails with the log's tail. Without the limit one hung command used up the whole CI run and left no trace of itself.
+No scenario runs past the suite's deadline either (HYBRIDOPS_TEST_DEADLINE, epoch seconds, set by scripts/test.sh
+to 80 minutes after `make test` started): the suite ends inside CI's 90 minutes and says which scenario was late.
 """
 
 import json
@@ -103,13 +105,24 @@ def run_timed(argv, log, scenario, limit):
     return rc, elapsed, {name: round(seconds, 1) for name, seconds in actions.items()}, bool(expired)
 
 
+def scenario_limit(scenario, now=None):
+    """Seconds the scenario may run: its own limit, cut to what is left before the suite's deadline (if any)."""
+    limit = int(os.environ.get("MOLECULE_SCENARIO_LIMIT") or LIMITS.get(scenario, DEFAULT_LIMIT))
+    deadline = int(os.environ.get("HYBRIDOPS_TEST_DEADLINE") or 0)
+    if deadline:
+        limit = min(limit, int(deadline - (time.time() if now is None else now)))
+    return limit
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(scenario):
     if scenario in PENDING and not os.environ.get("SCENARIOS"):
         pytest.skip(f"pending (molecule/pending.yml): {PENDING[scenario]}")
     (OUTPUT / "timings").mkdir(parents=True, exist_ok=True)
     log = OUTPUT / f"molecule-{scenario}.log"
-    limit = int(os.environ.get("MOLECULE_SCENARIO_LIMIT") or LIMITS.get(scenario, DEFAULT_LIMIT))
+    limit = scenario_limit(scenario)
+    if limit <= 0:
+        pytest.fail(f"molecule test -s {scenario} not started: the suite's deadline (HYBRIDOPS_TEST_DEADLINE) has passed")
     rc, elapsed, actions, timed_out = run_timed(["molecule", "test", "-s", scenario], log, scenario, limit)
     if timed_out:
         # the sequence's own destroy never ran: remove the instances so that they hold no address or name

@@ -32,3 +32,16 @@ def test_a_scenario_past_its_limit_is_stopped_with_what_hung(tmp_path):
 def test_every_scenario_has_a_limit_and_the_long_ones_more():
     assert all(runner.LIMITS.get(name, runner.DEFAULT_LIMIT) >= runner.DEFAULT_LIMIT for name in runner.SCENARIOS)
     assert set(runner.LIMITS) <= set(runner.SCENARIOS)
+
+
+def test_the_suite_deadline_cuts_a_limit_and_none_means_the_scenario_limit(monkeypatch):
+    monkeypatch.delenv("MOLECULE_SCENARIO_LIMIT", raising=False)
+    monkeypatch.setenv("HYBRIDOPS_TEST_DEADLINE", "10000")
+    assert runner.scenario_limit("gitea", now=9000) == 1000
+    assert runner.scenario_limit("gitea", now=1000) == runner.DEFAULT_LIMIT
+    assert runner.scenario_limit("postgres", now=1000) == runner.LIMITS["postgres"]
+    assert runner.scenario_limit("gitea", now=10500) <= 0
+    monkeypatch.setenv("HYBRIDOPS_TEST_DEADLINE", "0")
+    assert runner.scenario_limit("gitea", now=10**10) == runner.DEFAULT_LIMIT
+    monkeypatch.setenv("MOLECULE_SCENARIO_LIMIT", "77")
+    assert runner.scenario_limit("postgres", now=0) == 77

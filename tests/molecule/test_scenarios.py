@@ -48,7 +48,7 @@ ACTION = re.compile(r"\[(?P<scenario>[\w-]+) > (?P<action>[\w-]+)\]")
 
 def process_tree(pid):
     """The processes started under pid, as `ps` draws them (what a hung scenario was waiting on)."""
-    proc = subprocess.run(["ps", "-o", "pid,etimes,args", "--forest", "--sid", str(pid)],
+    proc = subprocess.run(["ps", "-ww", "-o", "pid,etimes,args", "--forest", "--sid", str(pid)],
                           capture_output=True, text=True, check=False)
     return proc.stdout + proc.stderr
 

@@ -25,7 +25,7 @@ def test_a_scenario_past_its_limit_is_stopped_with_what_hung(tmp_path):
     assert time.monotonic() - started < 30
     text = log.read_text()
     assert "stopped after 1 s" in text and "sleep 312" in text and "sleep 311" in text
-    assert "never" not in text
+    assert "never" not in text.splitlines()
     assert list(actions) == ["verify"]
 
 
@@ -45,3 +45,13 @@ def test_the_suite_deadline_cuts_a_limit_and_none_means_the_scenario_limit(monke
     assert runner.scenario_limit("gitea", now=10**10) == runner.DEFAULT_LIMIT
     monkeypatch.setenv("MOLECULE_SCENARIO_LIMIT", "77")
     assert runner.scenario_limit("postgres", now=0) == 77
+
+
+def test_the_process_tree_shows_whole_command_lines():
+    long_arg = "x" * 300
+    proc = runner.subprocess.Popen(["bash", "-c", f"sleep 30; : {long_arg}"], start_new_session=True)
+    try:
+        assert long_arg in runner.process_tree(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -48,7 +48,8 @@ def test_a_single_name_and_an_empty_list():
     assert packages_installed([], RESULT)
 
 
-@pytest.mark.parametrize("installed", [None, {}, {"changed": False}, {"ansible_facts": {}}, "packages", []])
+@pytest.mark.parametrize("installed", [None, {}, {"changed": False}, {"ansible_facts": {}}, "packages", [],
+                                       {"failed": True, "msg": "Could not detect a supported package manager"}])
 def test_no_package_list_runs_the_task(installed):
     # a playbook without the baseline's read, or --tags that left it out: nothing is known, the task runs
     assert not packages_installed(["haproxy"], installed)

@@ -82,7 +82,7 @@ def _conditions(task):
 @pytest.mark.parametrize("role", ROLES)
 def test_package_tasks_skip_what_the_baseline_found_installed(role):
     """A package task that installs (state present) asks common_installed_packages first: a no-op run then opens
-    no APT cache (about 1 CPU-s a task). Exceptions are listed above with the reason."""
+    no APT cache (about 0.5 CPU-s a task). Exceptions are listed above with the reason."""
     unguarded = []
     for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml")):
         exception = PACKAGE_TASKS_WITHOUT_THE_LIST.get((role, path.name), "")

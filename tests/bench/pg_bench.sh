@@ -9,13 +9,35 @@ IFS=, read -r -a members <<<"$nodes"
 
 # The leader and the address Patroni itself advertises for it: a balancer that leads also holds the VIP on eth0,
 # so the interface's address list is not the member's address.
-leader="" leader_ip=""
-for n in "${members[@]}"; do
-  read -r leader leader_ip < <(podman exec "$n" curl -s -m 5 --cacert /etc/patroni/pki/ca.crt "https://$n:8008/cluster" |
-    python3 -c 'import json,sys; m=[m for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0]; print(m["name"], m["host"])' \
-    2>/dev/null) && [[ -n "$leader_ip" ]] && break
+find_leader() {
+  leader="" leader_ip=""
+  for n in "${members[@]}"; do
+    read -r leader leader_ip < <(podman exec "$n" curl -s -m 5 --cacert /etc/patroni/pki/ca.crt "https://$n:8008/cluster" |
+      python3 -c 'import json,sys; m=[m for m in json.load(sys.stdin)["members"] if m["role"]=="leader"][0]; print(m["name"], m["host"])' \
+      2>/dev/null) && [[ -n "$leader_ip" ]] && return 0
+  done
+  return 1
+}
+writable() {  # the leader's PostgreSQL answers as a primary, asked from another member
+  local from; from=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
+  [[ $(podman exec -e PGPASSWORD="$password" -e PGSSLMODE=verify-ca -e PGSSLROOTCERT=/etc/patroni/pki/ca.crt \
+    -e PGCONNECT_TIMEOUT=5 "$from" psql -XAtw -h "$leader_ip" -U postgres -d postgres \
+    -c 'SELECT pg_is_in_recovery()' 2>/dev/null) == f ]]
+}
+# A cluster that just healed from a fault can still move its leader, or restart the leader's PostgreSQL (seen after
+# the chaos run: a view named pg1 while pg1 answered "the database system is shutting down"). The bench measures a
+# settled cluster: the same leader, answering as a primary, twice 5 s apart (at most 180 s of waiting).
+settled="" waited=0 previous=""
+while ((waited < 180)); do
+  if find_leader && writable; then
+    [[ "$leader" == "$previous" ]] && { settled=yes; break; }
+    previous=$leader
+  else
+    previous=""
+  fi
+  sleep 5; waited=$((waited + 5))
 done
-[[ -n "$leader" && -n "$leader_ip" ]] || { echo "no leader found" >&2; exit 1; }
+[[ -n "$settled" ]] || { echo "no settled leader within 180 s (last seen: ${leader:-none})" >&2; exit 1; }
 client=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
 bin=$(podman exec "$client" sh -c 'ls -d /usr/lib/postgresql/*/bin | tail -n1')
 

@@ -46,7 +46,8 @@ def test_role_readmes_match_their_specs():
     assert proc.returncode == 0, proc.stderr
 
 
-# Package tasks that install without asking the baseline's package list first, and why.
+# Package tasks that install without asking the baseline's package list first, and why: (role, task file) to the
+# one task's name, or to None for every package task of that file.
 PACKAGE_TASKS_WITHOUT_THE_LIST = {
     # runs only where gpg is missing already (a stat of the binary)
     ("common", "apt_repository.yml"): "Install gpg to read the key's fingerprint",

@@ -17,7 +17,10 @@ fault below, the partition included, and the acknowledged commits are counted on
   (c) the primary cut off from the other members (not from the clients: a primary that still holds the VIP keeps
       receiving writes, the classic way to lose acknowledged commits): whether it demotes; split brain sampled on
       every node at once, repeatedly, with short timeouts; and a positive control - a write through the entry
-      point must be acknowledged by another member while the partition lasts, or the probes prove nothing.
+      point must be acknowledged by another member while the partition lasts, or the probes prove nothing. The
+      partition lasts --partition-seconds, and on until both were seen (at most --partition-bound): where the
+      partitioned primary's node is a balancer, both balancers hold the VIP and a client reaches either.
+When a control fails, the Patroni events of the members in that window are printed (the routine loop lines left out).
 A commit whose wait for the synchronous standby was cancelled ("committed locally, but might not have been
 replicated") is never counted as acknowledged.
 Targets (see roles/patroni/README.md): median RTO <= 10 s and worst <= 12 s (printed, not reachable while ttl >= 20),
@@ -404,7 +407,36 @@ def probe_entry(dsn):
         conn.close()
 
 
-def scenario_partition(cluster, dsn, duration):
+class EntryProbe(threading.Thread):
+    """The positive control of a fault: one write through the entry point every `interval` seconds, from its own
+    thread (a split-brain sample can take seconds), until a member other than `excluded` acknowledges one."""
+
+    def __init__(self, dsn, addresses, excluded, interval=0.5):
+        super().__init__(daemon=True)
+        self.dsn, self.addresses, self.excluded, self.interval = dsn, addresses, excluded, interval
+        self.t0 = time.monotonic()
+        self.result, self.tries = None, 0
+        self.stop_event = threading.Event()
+
+    def run(self):
+        while self.result is None and not self.stop_event.is_set():
+            self.tries += 1
+            node = probe_entry(self.dsn)
+            if node and node != self.addresses[self.excluded]:
+                self.result = {"member": next((n for n, a in self.addresses.items() if a == node), node),
+                               "after_s": round(time.monotonic() - self.t0, 1)}
+                return
+            self.stop_event.wait(self.interval)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(timeout=15)
+
+
+def scenario_partition(cluster, dsn, duration, bound, balancers=(), vip=""):
+    """Cut the primary off from the other members for at least `duration` seconds, and on until it has demoted and
+    another member acknowledged a write through the entry point (at most `bound` seconds): the positive control's
+    time depends on which balancer a client reaches (see the VIP figures), not only on Patroni's lease."""
     cluster.wait_healthy()
     leader = cluster.leader()
     addresses = cluster.addresses()
@@ -419,37 +451,59 @@ def scenario_partition(cluster, dsn, duration):
     # stdin, not `podman cp`: /run in the containers is a tmpfs that podman cp does not write into
     subprocess.run(["podman", "exec", "-i", leader, "nft", "-f", "-"], input=rules, text=True, check=True,
                    capture_output=True, timeout=30)
-    t0 = time.monotonic()
-    split, demoted_after, control = SplitBrain(cluster), None, None
+    t0, wall0 = time.monotonic(), time.time()
+    probe = EntryProbe(dsn, addresses, leader)
+    probe.start()
+    split, demoted_after = SplitBrain(cluster), None
+    # Which balancers hold the VIP while the partition lasts: a balancer cut off from the other one hears no
+    # adverts and stays VRRP master while the other takes over, so clients reach either (by their ARP cache).
+    vip_samples, vip_both = 0, 0
     try:
-        while time.monotonic() - t0 < duration:
+        while True:
+            elapsed = time.monotonic() - t0
+            if elapsed >= bound or (elapsed >= duration and demoted_after is not None and probe.result is not None):
+                break
             accepted = split.sample()
             if demoted_after is None and leader not in accepted and no_longer_primary(leader):
                 demoted_after = time.monotonic() - t0
-            if control is None:
-                node = probe_entry(dsn)
-                if node and node != addresses[leader]:
-                    control = {"member": next((n for n, a in addresses.items() if a == node), node),
-                               "after_s": round(time.monotonic() - t0, 1)}
+            if balancers and vip:
+                vip_samples += 1
+                vip_both += len(vip_holders(balancers, vip)) > 1
     finally:
+        held = time.monotonic() - t0
+        probe.stop()
         sh("podman", "exec", leader, "nft", "delete", "table", "inet", "chaos", check=False)
+    control = probe.result
     cluster.wait_healthy()
-    print(f"  partition of {leader} from {peers}: demoted after "
+    vip_note = f"; VIP on two balancers in {vip_both} of {vip_samples} samples" if vip_samples else ""
+    print(f"  partition of {leader} from {peers} for {held:.0f} s (at least {duration}, at most {bound}): demoted after "
           f"{demoted_after if demoted_after is None else round(demoted_after, 1)} s; positive control: "
           + (f"{control['member']} acknowledged a write through the entry point after {control['after_s']} s"
-             if control else "NO other member acknowledged a write through the entry point (FAILED)")
-          + f"; {split.both} of {split.samples} samples with two writable members", flush=True)
-    return {"old_leader": leader, "new_leader": control["member"] if control else None,
+             if control else f"NO other member acknowledged a write through the entry point in {probe.tries} tries "
+                             "(FAILED)")
+          + f"; {split.both} of {split.samples} samples with two writable members{vip_note}", flush=True)
+    events = {}
+    if control is None or demoted_after is None:
+        events = {node: patroni_events(node, wall0, limit=8) for node in cluster.running()}
+        for node, lines in events.items():
+            for line in lines:
+                print(f"    {node}: {line}", flush=True)
+    return {"old_leader": leader, "new_leader": control["member"] if control else None, "held_s": round(held, 1),
             "demoted_after_s": None if demoted_after is None else round(demoted_after, 1), "positive_control": control,
-            "split_brain_samples": split.both, "samples": split.samples}
+            "probes": probe.tries, "split_brain_samples": split.both, "samples": split.samples,
+            "vip_on_two_balancers_samples": vip_both, "vip_samples": vip_samples, "patroni_events": events}
+
+
+def vip_holders(nodes, vip):
+    """The nodes that have the VIP on an interface."""
+    return [node for node in nodes
+            if f" {vip}/" in sh("podman", "exec", node, "ip", "-4", "-o", "addr", "show", check=False,
+                                timeout=20).stdout]
 
 
 def vip_holder(nodes, vip):
-    for node in nodes:
-        out = sh("podman", "exec", node, "ip", "-4", "-o", "addr", "show", check=False, timeout=20).stdout
-        if f" {vip}/" in out:
-            return node
-    return None
+    holders = vip_holders(nodes, vip)
+    return holders[0] if holders else None
 
 
 def scenario_vip_holder(cluster, writer, balancers, vip):
@@ -578,6 +632,17 @@ def scenario_hung_primary(cluster, writer, dsn, hold):
             "positive_control": bool(control), "acked": writer.acked_between(t0, time.monotonic())}
 
 
+def patroni_events(node, since_wall, limit=12):
+    """What Patroni on `node` logged since `since_wall` (epoch seconds) beyond its routine loop lines: the
+    evidence printed when a control fails (the suite keeps no container journals)."""
+    res = sh("podman", "exec", node, "journalctl", "-u", "patroni", "--no-pager", "-o", "short-precise",
+             "--since", f"@{int(since_wall) - 1}", check=False, timeout=30)
+    routine = ("no action.", "Lock owner:", "establishing a new patroni", "following a different leader")
+    lines = [line for line in res.stdout.splitlines() if line.strip() and not any(r in line for r in routine)
+             and not line.startswith("-- ")]
+    return lines[-limit:]
+
+
 def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
     """Stop etcd on two of three members. With failsafe mode the primary keeps serving while it reaches every
     member's REST API; without it, the primary demotes when its leader lock expires. Never two writers, and
@@ -585,7 +650,7 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
     cluster.wait_healthy()
     leader = cluster.leader()
     stopped = [n for n in etcd_nodes if n != leader][:2]
-    t0 = time.monotonic()
+    t0, wall0 = time.monotonic(), time.time()
     for node in stopped:
         sh("podman", "exec", node, "systemctl", "stop", "etcd")
     split = SplitBrain(cluster)
@@ -601,6 +666,7 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
             sh("podman", "exec", node, "systemctl", "start", "etcd", check=False)
     t1 = time.monotonic()
     acked_during = writer.acked_between(t0, t1)
+    gap = writer.gap_around(t0, t1)
     resumed = wait_writes_resume(writer, time.monotonic())
     cluster.wait_healthy()
     control_after = probe_entry(dsn) is not None
@@ -610,10 +676,14 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
           f"{acked_during}, a write through the entry point after the lease expired "
           f"{'acknowledged' if control_during else 'refused'} (expected with failsafe mode "
           f"{'on' if failsafe else 'off'}: {expected}) - {'OK' if behaved else 'UNEXPECTED'}; {split.both} of {split.samples} "
-          f"samples with two writable members; writes resumed {resumed - t1:.1f} s after etcd came back; "
-          f"a write afterwards: {'acknowledged' if control_after else 'REFUSED'}", flush=True)
-    return {"etcd_stopped": stopped, "duration_s": duration, "failsafe_mode": failsafe,
-            "acked_during": acked_during, "write_during_outage": bool(control_during), "behaved": behaved,
+          f"samples with two writable members; longest write gap {gap:.1f} s; writes resumed {resumed - t1:.1f} s "
+          f"after etcd came back; a write afterwards: {'acknowledged' if control_after else 'REFUSED'}", flush=True)
+    events = [] if behaved and control_after else patroni_events(leader, wall0)
+    for line in events:
+        print(f"    {leader}: {line}", flush=True)
+    return {"etcd_stopped": stopped, "duration_s": duration, "failsafe_mode": failsafe, "leader": leader,
+            "acked_during": acked_during, "longest_write_gap_s": round(gap, 2),
+            "write_during_outage": bool(control_during), "behaved": behaved, "patroni_events": events,
             "split_brain_samples": split.both, "samples": split.samples, "positive_control": control_after,
             "acked": writer.acked_between(t0, time.monotonic())}
 
@@ -642,7 +712,9 @@ def main():
     p.add_argument("--balancers", default="", help="comma-separated balancer containers (HAProxy + keepalived)")
     p.add_argument("--vip", default="", help="the keepalived VIP the balancers share")
     p.add_argument("--kills", type=int, default=10)
-    p.add_argument("--partition-seconds", type=int, default=40)
+    p.add_argument("--partition-seconds", type=int, default=40, help="the partition lasts at least this long")
+    p.add_argument("--partition-bound", type=int, default=120, help="and on until the partitioned primary has "
+                   "demoted and another member acknowledged a write through the entry point, at most this long")
     p.add_argument("--etcd", default="", help="comma-separated etcd member containers (three: quorum loss)")
     p.add_argument("--quorum-seconds", type=int, default=30)
     p.add_argument("--hung-seconds", type=int, default=8, help="how long the paused primary stays paused after "
@@ -723,7 +795,8 @@ def main():
             window("etcd quorum lost" if args.etcd else "one etcd member stopped")
             print("(c) primary cut off from the other members (clients still reach it)", flush=True)
             t0 = time.monotonic()
-            report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds)
+            report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds, args.partition_bound,
+                                                     tuple(filter(None, args.balancers.split(","))), args.vip)
             report["partition"]["acked"] = writer.acked_between(t0, time.monotonic())
             time.sleep(2)
     finally:

@@ -36,6 +36,7 @@ Usage: python3 tests/chaos/pg_chaos.py --nodes pg1,pg2,pg3 --entry 10.89.12.100 
 import argparse
 import concurrent.futures
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -482,16 +483,13 @@ def scenario_partition(cluster, dsn, duration, bound, balancers=(), vip=""):
              if control else f"NO other member acknowledged a write through the entry point in {probe.tries} tries "
                              "(FAILED)")
           + f"; {split.both} of {split.samples} samples with two writable members{vip_note}", flush=True)
-    events = {}
+    events = []
     if control is None or demoted_after is None:
-        events = {node: patroni_events(node, wall0, limit=8) for node in cluster.running()}
-        for node, lines in events.items():
-            for line in lines:
-                print(f"    {node}: {line}", flush=True)
+        events = window_events(cluster, wall0, balancers)
     return {"old_leader": leader, "new_leader": control["member"] if control else None, "held_s": round(held, 1),
             "demoted_after_s": None if demoted_after is None else round(demoted_after, 1), "positive_control": control,
             "probes": probe.tries, "split_brain_samples": split.both, "samples": split.samples,
-            "vip_on_two_balancers_samples": vip_both, "vip_samples": vip_samples, "patroni_events": events}
+            "vip_on_two_balancers_samples": vip_both, "vip_samples": vip_samples, "events": events}
 
 
 def vip_holders(nodes, vip):
@@ -632,18 +630,40 @@ def scenario_hung_primary(cluster, writer, dsn, hold):
             "positive_control": bool(control), "acked": writer.acked_between(t0, time.monotonic())}
 
 
-def patroni_events(node, since_wall, limit=12):
-    """What Patroni on `node` logged since `since_wall` (epoch seconds) beyond its routine loop lines: the
-    evidence printed when a control fails (the suite keeps no container journals)."""
-    res = sh("podman", "exec", node, "journalctl", "-u", "patroni", "--no-pager", "-o", "short-precise",
+JOURNAL_LINE = re.compile(r"^\w{3} +\d+ (\d\d:\d\d:\d\d\.\d{3})\d* \S+ [^:]+: (?:\d{4}-\d\d-\d\d [\d:]+,\d{3} )?(.*)$")
+
+
+def unit_events(node, unit, since_wall, limit, keep, routine=()):
+    """The last `limit` lines a unit on `node` logged since `since_wall` (epoch seconds) that match `keep`
+    (a regular expression) and contain none of `routine`, as "time message"."""
+    res = sh("podman", "exec", node, "journalctl", "-u", unit, "--no-pager", "-o", "short-precise",
              "--since", f"@{int(since_wall) - 1}", check=False, timeout=30)
-    routine = ("no action.", "Lock owner:", "establishing a new patroni", "following a different leader")
-    lines = [line for line in res.stdout.splitlines() if line.strip() and not any(r in line for r in routine)
-             and not line.startswith("-- ")]
+    lines = []
+    for line in res.stdout.splitlines():
+        m = JOURNAL_LINE.match(line)
+        if m and re.search(keep, m[2]) and not any(r in m[2] for r in routine):
+            lines.append(f"{m[1]} {m[2][:200]}")
     return lines[-limit:]
 
 
-def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
+def window_events(cluster, since_wall, balancers=()):
+    """The evidence printed when a control fails (the suite keeps no container journals): what Patroni itself
+    logged on each member beyond its routine loop lines (not PostgreSQL's lines), and which servers the balancers'
+    HAProxy saw go down or up."""
+    routine = ("no action.", "Lock owner:", "establishing a new patroni", "following a different leader")
+    events = []
+    for node in cluster.running():
+        events += [f"{node} patroni {line}" for line in
+                   unit_events(node, "patroni", since_wall, 6, r"^(INFO|WARNING|ERROR|CRITICAL): ", routine)]
+        if node in balancers:
+            events += [f"{node} haproxy {line}" for line in
+                       unit_events(node, "haproxy", since_wall, 4, r"^Server \S+ is (DOWN|UP)")]
+    for line in events:
+        print(f"    {line}", flush=True)
+    return events
+
+
+def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe, balancers=()):
     """Stop etcd on two of three members. With failsafe mode the primary keeps serving while it reaches every
     member's REST API; without it, the primary demotes when its leader lock expires. Never two writers, and
     writes through the entry point resume once etcd is back."""
@@ -678,12 +698,10 @@ def scenario_etcd_quorum(cluster, writer, dsn, etcd_nodes, duration, failsafe):
           f"{'on' if failsafe else 'off'}: {expected}) - {'OK' if behaved else 'UNEXPECTED'}; {split.both} of {split.samples} "
           f"samples with two writable members; longest write gap {gap:.1f} s; writes resumed {resumed - t1:.1f} s "
           f"after etcd came back; a write afterwards: {'acknowledged' if control_after else 'REFUSED'}", flush=True)
-    events = [] if behaved and control_after else patroni_events(leader, wall0)
-    for line in events:
-        print(f"    {leader}: {line}", flush=True)
+    events = [] if behaved and control_after else window_events(cluster, wall0, balancers)
     return {"etcd_stopped": stopped, "duration_s": duration, "failsafe_mode": failsafe, "leader": leader,
             "acked_during": acked_during, "longest_write_gap_s": round(gap, 2),
-            "write_during_outage": bool(control_during), "behaved": behaved, "patroni_events": events,
+            "write_during_outage": bool(control_during), "behaved": behaved, "events": events,
             "split_brain_samples": split.both, "samples": split.samples, "positive_control": control_after,
             "acked": writer.acked_between(t0, time.monotonic())}
 
@@ -791,7 +809,8 @@ def main():
                 window("one etcd member stopped")
                 print("(q) etcd loses quorum (two of three members stopped)", flush=True)
                 report["etcd_quorum_lost"] = scenario_etcd_quorum(cluster, writer, dsn, args.etcd.split(","),
-                                                                  args.quorum_seconds, not args.no_failsafe)
+                                                                  args.quorum_seconds, not args.no_failsafe,
+                                                                  tuple(filter(None, args.balancers.split(","))))
             window("etcd quorum lost" if args.etcd else "one etcd member stopped")
             print("(c) primary cut off from the other members (clients still reach it)", flush=True)
             t0 = time.monotonic()
@@ -882,6 +901,11 @@ def main():
               f"{entry['servers']}")
     print(f"entry point answered {report['entry_point_wait_after_faults_s']} s after the last fault healed"
           "   (target: 0)")
+    for name, fault in (("etcd quorum lost", quorum), ("primary partitioned", part)):
+        if fault and fault.get("events"):
+            print(f"events of '{name}' (its control failed; the last lines of each unit):")
+            for line in fault["events"][-16:]:
+                print(f"  {line}")
     timing = report["dcs_timing"]
     print(f"targets: failover median <= 10 s, worst <= 12 s; switchover <= 5 s; 0 missing, 0 split-brain samples, "
           f"every control ok. (DCS timing: ttl {timing['ttl']}, loop_wait {timing['loop_wait']}: a killed primary's "

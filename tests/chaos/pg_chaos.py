@@ -477,8 +477,8 @@ def scenario_partition(cluster, dsn, duration, bound, balancers=(), vip=""):
     control = probe.result
     cluster.wait_healthy()
     vip_note = f"; VIP on two balancers in {vip_both} of {vip_samples} samples" if vip_samples else ""
-    print(f"  partition of {leader} from {peers} for {held:.0f} s (at least {duration}, at most {bound}): demoted after "
-          f"{demoted_after if demoted_after is None else round(demoted_after, 1)} s; positive control: "
+    print(f"  partition of {leader} from {peers} for {held:.0f} s (at least {duration}, at most {bound}): "
+          f"demoted after {demoted_after if demoted_after is None else round(demoted_after, 1)} s; positive control: "
           + (f"{control['member']} acknowledged a write through the entry point after {control['after_s']} s"
              if control else f"NO other member acknowledged a write through the entry point in {probe.tries} tries "
                              "(FAILED)")

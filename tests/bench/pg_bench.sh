@@ -18,11 +18,15 @@ find_leader() {
   done
   return 1
 }
+in_member() {  # NODE COMMAND...: run a command in a member's container with the superuser's libpq settings
+  local node=$1; shift
+  podman exec -e PGPASSWORD="$password" -e PGSSLMODE=verify-ca -e PGSSLROOTCERT=/etc/patroni/pki/ca.crt \
+    -e PGCONNECT_TIMEOUT=5 "$node" "$@"
+}
 writable() {  # the leader's PostgreSQL answers as a primary, asked from another member
   local from; from=$(printf '%s\n' "${members[@]}" | grep -vx "$leader" | head -n1)
-  [[ $(podman exec -e PGPASSWORD="$password" -e PGSSLMODE=verify-ca -e PGSSLROOTCERT=/etc/patroni/pki/ca.crt \
-    -e PGCONNECT_TIMEOUT=5 "$from" psql -XAtw -h "$leader_ip" -U postgres -d postgres \
-    -c 'SELECT pg_is_in_recovery()' 2>/dev/null) == f ]]
+  [[ $(in_member "$from" psql -XAtw -h "$leader_ip" -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' \
+    2>/dev/null) == f ]]
 }
 # A cluster that just healed from a fault can still move its leader, or restart the leader's PostgreSQL (seen after
 # the chaos run: a view named pg1 while pg1 answered "the database system is shutting down"). The bench measures a
@@ -43,8 +47,7 @@ bin=$(podman exec "$client" sh -c 'ls -d /usr/lib/postgresql/*/bin | tail -n1')
 
 pgb() {  # host port args...
   local host=$1 port=$2; shift 2
-  podman exec -e PGPASSWORD="$password" -e PGSSLMODE=verify-ca -e PGSSLROOTCERT=/etc/patroni/pki/ca.crt \
-    -e PGCONNECT_TIMEOUT=5 "$client" "$bin/pgbench" -h "$host" -p "$port" -U postgres "$@" postgres
+  in_member "$client" "$bin/pgbench" -h "$host" -p "$port" -U postgres "$@" postgres
 }
 
 echo "leader $leader ($leader_ip), pgbench runs on $client: $clients clients, ${seconds} s each"

@@ -752,6 +752,7 @@ def main():
     args = p.parse_args()
 
     cluster = Cluster(args.nodes.split(","), restapi_auth=args.restapi_auth)
+    balancers = tuple(filter(None, args.balancers.split(",")))
     ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
     ca.write(sh("podman", "exec", cluster.nodes[0], "cat", "/etc/patroni/pki/ca.crt").stdout)
     ca.close()
@@ -793,7 +794,7 @@ def main():
                 window("planned switchover")
                 print("(e) the balancer holding the VIP killed", flush=True)
                 t0 = time.monotonic()
-                report["vip_holder_killed"] = scenario_vip_holder(cluster, writer, args.balancers.split(","), args.vip)
+                report["vip_holder_killed"] = scenario_vip_holder(cluster, writer, balancers, args.vip)
                 report["vip_holder_killed"]["acked"] = writer.acked_between(t0, time.monotonic())
             window("VIP holder killed" if args.balancers and args.vip else "planned switchover")
             if not args.no_hung_primary:
@@ -810,12 +811,12 @@ def main():
                 print("(q) etcd loses quorum (two of three members stopped)", flush=True)
                 report["etcd_quorum_lost"] = scenario_etcd_quorum(cluster, writer, dsn, args.etcd.split(","),
                                                                   args.quorum_seconds, not args.no_failsafe,
-                                                                  tuple(filter(None, args.balancers.split(","))))
+                                                                  balancers)
             window("etcd quorum lost" if args.etcd else "one etcd member stopped")
             print("(c) primary cut off from the other members (clients still reach it)", flush=True)
             t0 = time.monotonic()
             report["partition"] = scenario_partition(cluster, dsn, args.partition_seconds, args.partition_bound,
-                                                     tuple(filter(None, args.balancers.split(","))), args.vip)
+                                                     balancers, args.vip)
             report["partition"]["acked"] = writer.acked_between(t0, time.monotonic())
             time.sleep(2)
     finally:
